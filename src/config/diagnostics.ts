@@ -1,0 +1,89 @@
+/**
+ * Diagnostics are data: every stage (load, validate, plan) reports problems as
+ * {@link Diagnostic} values, never as thrown errors or printed text. Formatting
+ * (`file:line:col: message [rule]` plus a caret snippet, or JSON) is separate,
+ * in {@link formatDiagnostic}.
+ *
+ * Model: rhysd/actionlint's `file:line:col: message [rule]`.
+ */
+
+/** How bad a problem is. `error` fails `agent lint` (exit 1) and stops `agent run` (exit 2). */
+export type Severity = 'error' | 'warning';
+
+/**
+ * One problem in a configuration file.
+ *
+ * Positions are 1-based (line and column), as editors show them; `endLine` /
+ * `endColumn` point one past the last character of the offending token.
+ */
+export interface Diagnostic {
+  /** Rule id, e.g. `yaml/syntax`, `schema/unknown-key`, `workflow/unknown-need`, `workflow/cycle`. */
+  code: string;
+  severity: Severity;
+  /** Lower-case, concrete, quotes the bad token and says what is allowed. No ANSI codes. */
+  message: string;
+  /** Path of the file as given by the user (relative paths stay relative). */
+  file: string;
+  line: number;
+  column: number;
+  endLine?: number;
+  endColumn?: number;
+  /** How to fix it, when there is something more to say than the message. */
+  hint?: string;
+}
+
+/** Sorts by file, line, column, code, message and drops exact duplicates. Pure. */
+export function sortDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
+  const sorted = [...list].sort(
+    (a, b) =>
+      a.file.localeCompare(b.file) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      a.code.localeCompare(b.code) ||
+      a.message.localeCompare(b.message),
+  );
+  const out: Diagnostic[] = [];
+  let last = '';
+  for (const d of sorted) {
+    const key = `${d.file}\0${d.line}\0${d.column}\0${d.code}\0${d.message}`;
+    if (key !== last) out.push(d);
+    last = key;
+  }
+  return out;
+}
+
+/** True when any diagnostic is an error. */
+export function hasErrors(list: readonly Diagnostic[]): boolean {
+  return list.some((d) => d.severity === 'error');
+}
+
+/**
+ * Formats one diagnostic as `file:line:col: message [rule]`, and, when the
+ * source text is given, the offending line with a caret underline:
+ *
+ * ```
+ * agent.yaml:4:5: unknown key "imgae"; did you mean "image"? [schema/unknown-key]
+ *   4 |     imgae: local/node:20
+ *     |     ^~~~~
+ * ```
+ */
+export function formatDiagnostic(d: Diagnostic, source?: string): string {
+  const head = `${d.file}:${d.line}:${d.column}: ${d.severity === 'warning' ? 'warning: ' : ''}${d.message} [${d.code}]`;
+  const lines = [head];
+  if (source !== undefined) {
+    const text = source.split(/\r?\n/)[d.line - 1];
+    if (text !== undefined) {
+      const gutter = String(d.line).length;
+      const width =
+        d.endLine === d.line && d.endColumn !== undefined && d.endColumn > d.column
+          ? d.endColumn - d.column
+          : 1;
+      lines.push(`  ${d.line} | ${text}`);
+      lines.push(
+        `  ${' '.repeat(gutter)} | ${' '.repeat(Math.max(0, d.column - 1))}^${'~'.repeat(Math.max(0, width - 1))}`,
+      );
+    }
+  }
+  if (d.hint) lines.push(`  hint: ${d.hint}`);
+  return lines.join('\n');
+}

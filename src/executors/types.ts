@@ -1,0 +1,137 @@
+/**
+ * The executor interface: how the scheduler runs one attempt of a step and
+ * starts a service, whatever runs it (a local process through execa, or a
+ * Docker container through dockerode). Executors never touch the store or
+ * print; they report through callbacks and return results as values.
+ */
+
+import type { AgentSpec } from '../config/model.js';
+
+/** Which stream a line of output came from. */
+export type OutputStream = 'stdout' | 'stderr';
+
+/** Called for every complete line a step or service writes (without the newline). */
+export type OutputListener = (stream: OutputStream, line: string) => void;
+
+/** Labels put on every container and network, so leftovers of a run can always be found. */
+export const LABEL_RUN = 'agentfile.run';
+export const LABEL_STEP = 'agentfile.step';
+
+/** What to run for one attempt of a step. */
+export interface AttemptSpec {
+  runId: string;
+  stepId: string;
+  /** 1-based attempt number. */
+  attempt: number;
+  /** argv; for a `run:` string already `['sh', '-c', script]`. */
+  command: string[];
+  /** Extra environment (process steps also inherit the runner's environment). */
+  env: Record<string, string>;
+  /** Working directory: absolute host path for processes, a path in the container for containers. */
+  workdir?: string;
+  /** Container steps only. */
+  image?: string;
+  /** Kill the attempt after this many ms and report `timedOut`. */
+  timeoutMs?: number;
+  /** Aborting kills the attempt (process group or container) and reports `cancelled`. */
+  signal: AbortSignal;
+  /** Absolute path of the log file; stdout and stderr lines are appended, prefixed by stream. */
+  logFile: string;
+  onOutput?: OutputListener;
+  /**
+   * Called once the attempt has an OS-level identity (a process group id or a
+   * container id), before it can do any work worth resuming, so the store can
+   * record it and a later `--resume` can clean it up after `kill -9`.
+   */
+  onStarted?: (handle: { pid?: number; containerId?: string }) => void;
+}
+
+/**
+ * How an attempt ended. Failure reasons are data (execa's model): exactly one
+ * of `exitCode === 0`, `timedOut`, `cancelled`, or a failure is what happened.
+ */
+export interface AttemptResult {
+  /** Exit code, or null when killed by a signal or never started. */
+  exitCode: number | null;
+  /** Signal name when killed by one (`SIGKILL`, ...). */
+  signal?: string;
+  timedOut: boolean;
+  cancelled: boolean;
+  /** A one-line reason when it failed to start or failed (`command not found: foo`, `exit code 2`). */
+  error?: string;
+  durationMs: number;
+}
+
+/** Runs one attempt of a step. Never throws for a failing step; throws only for infrastructure errors (e.g. {@link EngineUnavailableError}). */
+export interface StepExecutor {
+  runAttempt(spec: AttemptSpec): Promise<AttemptResult>;
+}
+
+/** Where a started service can be reached. */
+export interface ServiceEndpoint {
+  /** Host for the runner (and process steps): `127.0.0.1` for published ports. */
+  host: string;
+  /** Container port (or process port) → host port, for every published port. */
+  ports: Record<number, number>;
+}
+
+/** A running service. `stop()` is idempotent and never throws. */
+export interface ServiceHandle {
+  readonly name: string;
+  readonly endpoint: ServiceEndpoint;
+  /** Container id or process group id, for the store. */
+  readonly id: string;
+  /** Resolves when the service exits on its own (not after `stop()`), with its exit code. */
+  readonly exited: Promise<{ exitCode: number | null }>;
+  /** The last `n` lines of its output, for error messages. */
+  logTail(n: number): string[];
+  /**
+   * Runs a command probe where compose would: inside the container (docker
+   * exec) or as a local process for process services. Resolves with the exit
+   * code and output; rejects on timeout.
+   */
+  exec(command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+  /**
+   * Host and port for network probes (http/tcp) of the given service port:
+   * the published host port when published, otherwise the container's address
+   * on the run network.
+   */
+  probeAddress(port: number): { host: string; port: number };
+  /** Graceful stop (SIGTERM), then kill after `graceMs` (default 10 000 ms, docker stop's default). */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** What to start for a service. */
+export interface ServiceStartSpec {
+  runId: string;
+  /** Service name; also its DNS alias on the run network. */
+  name: string;
+  agent: AgentSpec;
+  /** Environment resolved for this run (`from: env` already looked up). */
+  env: Record<string, string>;
+  logFile: string;
+  signal: AbortSignal;
+  onOutput?: OutputListener;
+}
+
+/** Starts services of one runtime. */
+export interface ServiceRunner {
+  startService(spec: ServiceStartSpec): Promise<ServiceHandle>;
+}
+
+/** The Docker engine could not be reached or refused an operation that is not the step's fault. Exit code 4. */
+export class EngineUnavailableError extends Error {
+  override name = 'EngineUnavailableError';
+  constructor(
+    message: string,
+    /** What to do about it. */
+    readonly hint: string = 'start Docker (or set DOCKER_HOST) and try again',
+  ) {
+    super(message);
+  }
+}
+
+/** A service could not be started (image build failed, port in use, command not found). */
+export class ServiceStartError extends Error {
+  override name = 'ServiceStartError';
+}
