@@ -1,0 +1,365 @@
+/**
+ * The `agent` command: argument parsing, choosing a reporter, and mapping
+ * results to exit codes. The only module that reads argv, writes to the
+ * terminal or decides exit codes; everything else is the library.
+ *
+ * Exit codes (DESIGN.md): 0 success; 1 a step failed / lint found problems;
+ * 2 invalid invocation or config, nothing was run; 3 the workflow is locked by
+ * another runner; 4 infrastructure unavailable (Docker engine, state store);
+ * 130 interrupted.
+ */
+
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { type LoadResult, loadProject } from '../config/index.js';
+import { type Diagnostic, formatDiagnostic, hasErrors } from '../config/diagnostics.js';
+import type { WorkflowSpec } from '../config/model.js';
+import { EngineUnavailableError } from '../executors/types.js';
+import { compilePlan } from '../plan/compile.js';
+import { planToJson, renderPlanText } from '../plan/render.js';
+import { JsonReporter, PlainReporter } from '../report/plain.js';
+import { ListrReporter } from '../report/listr.js';
+import type { Reporter } from '../report/types.js';
+import { defaultExecutors } from '../run/executors.js';
+import { formatMs, ResumeError, runWorkflow } from '../run/runner.js';
+import { Store, resolveStatePath } from '../store/store.js';
+import { LockedError, StoreError } from '../store/types.js';
+
+/** Exit codes, as documented in docs/cli.md. */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  invalid: 2,
+  locked: 3,
+  unavailable: 4,
+  interrupted: 130,
+} as const;
+
+/** Where the CLI writes; tests pass buffers. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+const defaultIo = (): CliIo => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+});
+
+/** A user-facing failure: one line, a hint, an exit code. Never a stack trace. */
+class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Runs the `agent` command with `argv` (without `node` and the script) and
+ * resolves with the exit code. Never calls `process.exit`; installs SIGINT /
+ * SIGTERM handlers only for the duration of `agent run`.
+ */
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = new Command('agent')
+    .description('A declarative runner for agents and workflows.')
+    .version(readVersion(), '-V, --version')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+
+  program
+    .command('lint')
+    .description('validate files against the JSON Schemas and the semantic rules')
+    .argument('[files...]', 'files to check', ['agent.yaml'])
+    .addOption(new Option('--format <format>', 'output format').choices(['pretty', 'json']).default('pretty'))
+    .action(async (files: string[], opts: { format: 'pretty' | 'json' }) => {
+      exitCode = await lintCommand(files, opts, io);
+    });
+
+  program
+    .command('plan')
+    .description('compile a workflow to its DAG plan and print it')
+    .argument('[file]', 'workflow file', 'agent.yaml')
+    .option('-w, --workflow <name>', 'the workflow to plan, when the file has several')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (file: string, opts: { workflow?: string; format: 'text' | 'json' }) => {
+      exitCode = await planCommand(file, opts, io);
+    });
+
+  program
+    .command('run')
+    .description('run a workflow; every state change is checkpointed to the state store')
+    .argument('[file]', 'workflow file', 'agent.yaml')
+    .option('-w, --workflow <name>', 'the workflow to run, when the file has several')
+    .option('--resume [run]', 'continue the latest failed, cancelled or interrupted run (or the given run id)')
+    .option('--state <path>', 'state database (default: .agentfile/state.db beside the file; env AGENTFILE_STATE)')
+    .addOption(
+      new Option('--output <mode>', 'progress output: tty (live tree), plain (a line per event), json (NDJSON)')
+        .choices(['auto', 'tty', 'plain', 'json'])
+        .default('auto'),
+    )
+    .action(
+      async (
+        file: string,
+        opts: { workflow?: string; resume?: true | string; state?: string; output: string },
+      ) => {
+        exitCode = await runCommand(file, opts, io);
+      },
+    );
+
+  program
+    .command('runs')
+    .description('list runs recorded in the state store, newest first')
+    .argument('[file]', 'workflow file whose store to read', 'agent.yaml')
+    .option('--state <path>', 'state database (default: .agentfile/state.db beside the file)')
+    .option('-n, --limit <n>', 'how many runs', '20')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (file: string, opts: { state?: string; limit: string; format: string }) => {
+      exitCode = await runsCommand(file, opts, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit 0; usage errors were already printed by commander.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalid;
+    }
+    if (error instanceof CliError) {
+      io.stderr.write(`agent: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}
+
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function printDiagnostics(diagnostics: Diagnostic[], result: LoadResult, io: CliIo): void {
+  for (const d of diagnostics) {
+    io.stderr.write(`${formatDiagnostic(d, result.sources.get(d.file))}\n`);
+  }
+}
+
+async function lintCommand(files: string[], opts: { format: 'pretty' | 'json' }, io: CliIo): Promise<number> {
+  const all: Diagnostic[] = [];
+  let failed = false;
+  for (const file of files) {
+    const result = await loadProject(file, { cwd: io.cwd });
+    all.push(...result.diagnostics);
+    if (hasErrors(result.diagnostics)) failed = true;
+    if (opts.format === 'pretty') {
+      for (const d of result.diagnostics) {
+        io.stdout.write(`${formatDiagnostic(d, result.sources.get(d.file))}\n`);
+      }
+    }
+  }
+  if (opts.format === 'json') io.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+  else if (all.length === 0) io.stdout.write(`${files.join(', ')}: no problems found\n`);
+  else {
+    const errors = all.filter((d) => d.severity === 'error').length;
+    io.stdout.write(`${errors} error(s), ${all.length - errors} warning(s)\n`);
+  }
+  return failed ? ExitCode.failed : ExitCode.ok;
+}
+
+/** Loads a file and picks its workflow, or throws CliError (exit 2) after printing diagnostics. */
+async function loadWorkflow(file: string, workflowName: string | undefined, io: CliIo): Promise<WorkflowSpec> {
+  const result = await loadProject(file, { cwd: io.cwd });
+  if (!result.project || hasErrors(result.diagnostics)) {
+    printDiagnostics(result.diagnostics, result, io);
+    throw new CliError(`${file} is not valid; nothing was run`, ExitCode.invalid, `run \`agent lint ${file}\` for details`);
+  }
+  printDiagnostics(result.diagnostics, result, io); // warnings
+  const { workflows } = result.project;
+  if (workflows.length === 0) {
+    throw new CliError(
+      `${file} has no Workflow document`,
+      ExitCode.invalid,
+      'agents run as services of a workflow: add a `kind: Workflow` document whose services `uses:` the agent',
+    );
+  }
+  if (workflowName !== undefined) {
+    const found = workflows.find((w) => w.name === workflowName);
+    if (!found) {
+      throw new CliError(
+        `no workflow "${workflowName}" in ${file}; it has ${workflows.map((w) => `"${w.name}"`).join(', ')}`,
+        ExitCode.invalid,
+      );
+    }
+    return found;
+  }
+  const [only, ...rest] = workflows;
+  if (!only || rest.length > 0) {
+    throw new CliError(
+      `${file} has ${workflows.length} workflows; choose one with --workflow`,
+      ExitCode.invalid,
+      `one of: ${workflows.map((w) => w.name).join(', ')}`,
+    );
+  }
+  return only;
+}
+
+async function planCommand(
+  file: string,
+  opts: { workflow?: string; format: 'text' | 'json' },
+  io: CliIo,
+): Promise<number> {
+  const workflow = await loadWorkflow(file, opts.workflow, io);
+  const plan = compilePlan(workflow);
+  io.stdout.write(
+    opts.format === 'json' ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : `${renderPlanText(plan)}\n`,
+  );
+  return ExitCode.ok;
+}
+
+function openStore(statePath: string): Store {
+  try {
+    return Store.open({ path: statePath });
+  } catch (error) {
+    if (error instanceof StoreError) {
+      throw new CliError(error.message, ExitCode.unavailable, error.hint);
+    }
+    throw error;
+  }
+}
+
+function pickReporter(mode: string, io: CliIo): Reporter {
+  const ci = Boolean(io.env.CI) && io.env.CI !== 'false';
+  const effective = mode === 'auto' ? (io.stderr.isTTY && !ci ? 'tty' : 'plain') : mode;
+  switch (effective) {
+    case 'json':
+      return new JsonReporter(io.stdout);
+    case 'tty':
+      return new ListrReporter({ out: io.stderr });
+    default:
+      return new PlainReporter({ out: io.stdout, cwd: io.cwd });
+  }
+}
+
+async function runCommand(
+  file: string,
+  opts: { workflow?: string; resume?: true | string; state?: string; output: string },
+  io: CliIo,
+): Promise<number> {
+  const workflow = await loadWorkflow(file, opts.workflow, io);
+  const plan = compilePlan(workflow);
+  const statePath = resolveStatePath({ workflowFile: workflow.path, flag: opts.state, env: io.env, cwd: io.cwd });
+  const store = openStore(statePath);
+  const reporter = pickReporter(opts.output, io);
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      io.stderr.write(`\nagent: ${signal} received, cancelling the run (send it again to force)\n`);
+      controller.abort();
+    } else {
+      io.stderr.write(`agent: ${signal} received again, exiting now; leftovers are removed by the next --resume\n`);
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await runWorkflow({
+      plan,
+      store,
+      statePath,
+      executors: defaultExecutors(),
+      resume: opts.resume,
+      signal: controller.signal,
+      onEvent: (e) => reporter.onEvent(e),
+      env: io.env,
+    });
+    await reporter.close();
+    switch (result.status) {
+      case 'succeeded':
+        return ExitCode.ok;
+      case 'cancelled':
+        return ExitCode.interrupted;
+      case 'failed':
+      case 'pending':
+      case 'running':
+        return ExitCode.failed;
+    }
+  } catch (error) {
+    await reporter.close();
+    if (error instanceof LockedError) {
+      const h = error.holder;
+      throw new CliError(
+        error.message,
+        ExitCode.locked,
+        `run ${h.runId} (pid ${h.pid} on ${h.host}) holds it; wait for it to finish, or stop it`,
+      );
+    }
+    if (error instanceof EngineUnavailableError) throw new CliError(error.message, ExitCode.unavailable, error.hint);
+    if (error instanceof StoreError) throw new CliError(error.message, ExitCode.unavailable, error.hint);
+    if (error instanceof ResumeError) throw new CliError(error.message, ExitCode.invalid, error.hint);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    store.close();
+  }
+}
+
+async function runsCommand(
+  file: string,
+  opts: { state?: string; limit: string; format: string },
+  io: CliIo,
+): Promise<number> {
+  const limit = Number.parseInt(opts.limit, 10);
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new CliError(`--limit must be a positive integer, got "${opts.limit}"`, ExitCode.invalid);
+  }
+  const workflowFile = resolve(io.cwd, file);
+  const statePath = resolveStatePath({ workflowFile, flag: opts.state, env: io.env, cwd: io.cwd });
+  const store = openStore(statePath);
+  try {
+    const runs = store.listRuns({ limit });
+    if (opts.format === 'json') {
+      io.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+      return ExitCode.ok;
+    }
+    if (runs.length === 0) {
+      io.stdout.write(`no runs in ${relative(io.cwd, statePath) || statePath}\n`);
+      return ExitCode.ok;
+    }
+    const rows = runs.map((r) => [
+      r.id,
+      r.workflow,
+      r.status,
+      new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19),
+      r.startedAt !== null && r.finishedAt !== null ? formatMs(r.finishedAt - r.startedAt) : '-',
+      r.error ?? '',
+    ]);
+    const header = ['RUN', 'WORKFLOW', 'STATUS', 'CREATED (UTC)', 'DURATION', 'ERROR'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+    for (const row of [header, ...rows]) {
+      io.stdout.write(`${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()}\n`);
+    }
+    return ExitCode.ok;
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * A live tree of services and steps on a terminal, rendered by listr2: a
+ * spinner per running node, its last line of output under it, retries and
+ * durations in the title. Only this module imports listr2.
+ *
+ * listr2 drives tasks, while our runner drives the run; each node becomes a
+ * listr2 task that waits for the runner's events about that node.
+ */
+
+import { Listr, PRESET_TIMER } from 'listr2';
+import type { RunEvent } from '../run/events.js';
+import { formatMs } from '../run/runner.js';
+import type { Output, Reporter } from './types.js';
+
+type Outcome = { kind: 'ok'; title: string } | { kind: 'skip'; title: string } | { kind: 'fail'; message: string };
+
+/** The part of listr2's task wrapper this reporter uses. */
+interface TaskHandle {
+  title: string;
+  output: string;
+  skip(message?: string): void;
+}
+
+interface NodeView {
+  id: string;
+  kind: 'step' | 'service';
+  task?: TaskHandle;
+  title: string;
+  output?: string;
+  done: Promise<Outcome>;
+  resolve: (o: Outcome) => void;
+}
+
+/** Options of {@link ListrReporter}. */
+export interface ListrReporterOptions {
+  /** The terminal stream (default process.stderr is not assumed: pass it). */
+  out: Output & NodeJS.WritableStream;
+}
+
+/** Renders a run as a listr2 task tree on a TTY. */
+export class ListrReporter implements Reporter {
+  private readonly nodes = new Map<string, NodeView>();
+  private rendering: Promise<unknown> | undefined;
+  private header: string | undefined;
+
+  constructor(private readonly options: ListrReporterOptions) {}
+
+  onEvent(event: RunEvent): void {
+    switch (event.type) {
+      case 'run.started': {
+        this.header = `run ${event.runId} · workflow ${event.workflow}${event.resumed ? ' (resumed)' : ''}`;
+        this.options.out.write(`${this.header}\n`);
+        for (const n of event.nodes) {
+          let resolve!: (o: Outcome) => void;
+          const done = new Promise<Outcome>((r) => {
+            resolve = r;
+          });
+          this.nodes.set(n.id, { id: n.id, kind: n.kind, title: `${n.kind} ${n.id}`, done, resolve });
+        }
+        for (const id of event.reused) this.node(id)?.resolve({ kind: 'skip', title: `step ${id} (reused from the earlier attempt)` });
+        this.start();
+        return;
+      }
+      case 'run.finished':
+        for (const n of this.nodes.values()) n.resolve({ kind: 'skip', title: `${n.kind} ${n.id}` });
+        return;
+      case 'service.starting':
+        this.update(event.service, `service ${event.service} · starting (${event.detail})`);
+        return;
+      case 'service.started':
+        this.update(event.service, `service ${event.service} · waiting for health check`, event.endpoint);
+        return;
+      case 'service.probe_failed':
+        this.update(event.service, undefined, `health check failed${event.counted ? '' : ' (start period)'}: ${event.error}`);
+        return;
+      case 'service.status': {
+        const n = this.node(event.service);
+        if (!n) return;
+        switch (event.status) {
+          case 'starting':
+            return;
+          case 'healthy':
+            this.update(event.service, `service ${event.service} · healthy${event.durationMs !== undefined ? ` in ${formatMs(event.durationMs)}` : ''}`, '');
+            return;
+          case 'stopped':
+            n.resolve({ kind: 'ok', title: `service ${event.service} · stopped` });
+            return;
+          case 'cancelled':
+          case 'pending':
+            n.resolve({ kind: 'skip', title: `service ${event.service} · ${event.status}` });
+            return;
+          case 'unhealthy':
+          case 'failed':
+            n.resolve({
+              kind: 'fail',
+              message: [event.error ?? event.status, ...(event.logTail ?? []).map((l) => `  | ${l}`)].join('\n'),
+            });
+            return;
+        }
+        return;
+      }
+      case 'step.started':
+        this.update(
+          event.step,
+          `step ${event.step}${event.maxAttempts > 1 ? ` (attempt ${event.attempt})` : ''}`,
+          '',
+        );
+        return;
+      case 'step.output':
+        this.update(event.step, undefined, event.line);
+        return;
+      case 'step.retrying':
+        this.update(event.step, `step ${event.step} · retrying in ${formatMs(event.delayMs)} (${event.error})`);
+        return;
+      case 'step.finished': {
+        const n = this.node(event.step);
+        if (!n) return;
+        if (event.status === 'succeeded') {
+          n.resolve({ kind: 'ok', title: `step ${event.step} · ${formatMs(event.durationMs)}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}` });
+        } else if (event.status === 'cancelled') {
+          n.resolve({ kind: 'skip', title: `step ${event.step} · cancelled` });
+        } else {
+          n.resolve({ kind: 'fail', message: `step ${event.step} · ${event.status.replace('_', ' ')}: ${event.error ?? ''}` });
+        }
+        return;
+      }
+      case 'step.skipped':
+        this.node(event.step)?.resolve({ kind: 'skip', title: `step ${event.step} · skipped (${event.reason})` });
+        return;
+    }
+  }
+
+  private node(id: string): NodeView | undefined {
+    return this.nodes.get(id);
+  }
+
+  private update(id: string, title?: string, output?: string): void {
+    const n = this.node(id);
+    if (!n) return;
+    if (title !== undefined) n.title = title;
+    if (output !== undefined) n.output = output;
+    if (n.task) {
+      if (title !== undefined) n.task.title = title;
+      if (output !== undefined) n.task.output = output;
+    }
+  }
+
+  private start(): void {
+    const list = new Listr(
+      [...this.nodes.values()].map((n) => ({
+        title: n.title,
+        task: async (_ctx: unknown, task: TaskHandle) => {
+          n.task = task;
+          task.title = n.title;
+          if (n.output) task.output = n.output;
+          const outcome = await n.done;
+          switch (outcome.kind) {
+            case 'ok':
+              task.title = outcome.title;
+              return;
+            case 'skip':
+              task.skip(outcome.title);
+              return;
+            case 'fail':
+              throw new Error(outcome.message);
+          }
+        },
+      })),
+      {
+        concurrent: true,
+        exitOnError: false,
+        registerSignalListeners: false,
+        renderer: 'default',
+        rendererOptions: {
+          timer: PRESET_TIMER,
+          collapseErrors: false,
+          collapseSkips: false,
+          showErrorMessage: true,
+        },
+      },
+    );
+    this.rendering = list.run().catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    for (const n of this.nodes.values()) n.resolve({ kind: 'skip', title: `${n.kind} ${n.id}` });
+    await this.rendering;
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * Reporters turn run events into something a person or a machine reads.
+ * They are swappable (listr2's model: `default`, `simple`, `silent`): the
+ * runner knows only {@link Reporter.onEvent}.
+ */
+
+import type { RunEvent } from '../run/events.js';
+
+/** A sink for run events. `onEvent` must not throw; `close` flushes and stops rendering. */
+export interface Reporter {
+  onEvent(event: RunEvent): void;
+  close(): Promise<void>;
+}
+
+/** Where a reporter writes: a stream-like object, so tests can capture output. */
+export interface Output {
+  write(text: string): unknown;
+}
