@@ -227,7 +227,7 @@ async function planCommand(
   const workflow = await loadWorkflow(file, opts.workflow, io);
   const plan = compilePlan(workflow);
   io.stdout.write(
-    opts.format === 'json' ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : `${renderPlanText(plan)}\n`,
+    opts.format === 'json' ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : `${renderPlanText(plan, { cwd: io.cwd })}\n`,
   );
   return ExitCode.ok;
 }
@@ -285,7 +285,7 @@ async function runCommand(
       plan,
       store,
       statePath,
-      executors: defaultExecutors(),
+      executors: defaultExecutors({ env: io.env }),
       resume: opts.resume,
       signal: controller.signal,
       onEvent: (e) => reporter.onEvent(e),

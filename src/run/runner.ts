@@ -19,7 +19,7 @@ import {
 import { probeOnce } from '../health/probe.js';
 import { waitHealthy } from '../health/wait-healthy.js';
 import type { Plan, PlanNode } from '../plan/compile.js';
-import { logFilePath, newRunId } from '../store/store.js';
+import { logFilePath, newRunId, workflowLeaseKey } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import type { RunRecord, StepRecord } from '../store/types.js';
 import { backoffDelay } from './backoff.js';
@@ -97,7 +97,7 @@ type NodeStatus = StepStatus | ServiceStatus;
 
 /** The lease key of a workflow: one runner at a time per workflow file and name. */
 export function leaseKey(plan: Plan): string {
-  return `${plan.file}#${plan.workflow}`;
+  return workflowLeaseKey({ file: plan.file, workflow: plan.workflow });
 }
 
 function needsDocker(plan: Plan): boolean {

@@ -35,6 +35,12 @@ export interface StepRecord {
   startedAt: number | null;
   finishedAt: number | null;
   error: string | null;
+  /**
+   * The step's outputs (`key=value` lines it wrote to `$AGENT_OUTPUT`), saved
+   * when it succeeded so a resumed run can reuse them; null until then and for
+   * services.
+   */
+  outputs: Record<string, string> | null;
 }
 
 /** One attempt of a step. */
@@ -65,6 +71,18 @@ export interface EventRecord {
   node: string | null;
   /** JSON-serialisable details. */
   data: Record<string, unknown>;
+}
+
+/** Who holds a lease (a named lock with a heartbeat). Times are epoch ms. */
+export interface LeaseRecord {
+  key: string;
+  runId: string;
+  pid: number;
+  host: string;
+  acquiredAt: number;
+  heartbeatAt: number;
+  /** The holder is considered gone once `expiresAt < now`. */
+  expiresAt: number;
 }
 
 /** The store could not be opened or written (missing directory that cannot be made, disk full, corrupt file). Exit code 4. */

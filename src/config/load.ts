@@ -1,0 +1,263 @@
+/**
+ * Text → YAML documents, with a map from JSON paths back to source positions.
+ *
+ * Positions come from the `yaml` package's node ranges and its
+ * {@link LineCounter}, never from searching the text.
+ */
+
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseAllDocuments,
+} from 'yaml';
+import type { Diagnostic } from './diagnostics.js';
+
+/** A span in a file: 1-based line and column; the end is one past the last character. */
+export interface SourceRange {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+/** Which part of a mapping entry to point at. */
+export type LocateTarget = 'value' | 'key';
+
+/** One YAML document of a file, as data plus a way back to its text. */
+export interface SourceDocument {
+  /** 0-based index of the document in its file. */
+  index: number;
+  /** The document as plain data (`toJS`); `null` for an empty document. */
+  data: unknown;
+  /** True when the YAML had errors that make `data` unreliable (everything but duplicate keys). */
+  broken: boolean;
+  /**
+   * Range of the node at a JSON pointer (`/spec/steps/build/needs/0`, or
+   * segments). `key` points at the key of a mapping entry (for unknown or
+   * misnamed keys); `value` at its value, or at the key when the value is
+   * empty. A path that does not exist resolves to its deepest existing
+   * ancestor, so a diagnostic always has a position.
+   */
+  locate(path: string | readonly string[], target?: LocateTarget): SourceRange;
+  /** The scalar's text as written in the file (`1.10` stays `1.10`), when the node at `path` is a plain scalar. */
+  scalarSource(path: string | readonly string[]): string | undefined;
+}
+
+/** The result of parsing one file's text. */
+export interface ParsedSource {
+  documents: SourceDocument[];
+  /** `yaml/syntax`, `yaml/duplicate-key` (errors) and `yaml/warning` (warnings). */
+  diagnostics: Diagnostic[];
+}
+
+/** Splits a JSON pointer (RFC 6901) into unescaped segments. */
+export function pointerSegments(path: string | readonly string[]): string[] {
+  if (typeof path !== 'string') return [...path];
+  if (path === '' || path === '/') return [];
+  return path
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/**
+ * Parses every document of a file. Never throws: YAML errors become
+ * `yaml/syntax` diagnostics at their position (a duplicate key becomes
+ * `yaml/duplicate-key` at the second occurrence).
+ *
+ * Options: YAML 1.2 core schema (`yes`/`on` stay strings), merge keys (`<<`)
+ * on, duplicate keys rejected.
+ */
+export function parseSource(options: { file: string; text: string }): ParsedSource {
+  const { file, text } = options;
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, {
+    lineCounter,
+    uniqueKeys: true,
+    prettyErrors: false,
+    merge: true,
+  });
+  const list = Array.isArray(docs) ? docs : [];
+  const diagnostics: Diagnostic[] = [];
+  const position = (offset: number): { line: number; column: number } => {
+    const p = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
+    return { line: p.line, column: p.col };
+  };
+  const rangeOf = (start: number, end: number): SourceRange => {
+    const a = position(start);
+    const b = position(Math.max(start, end));
+    return { line: a.line, column: a.column, endLine: b.line, endColumn: b.column };
+  };
+  if (!Array.isArray(docs)) {
+    // An empty stream: parseAllDocuments returns an EmptyStream.
+    return { documents: [], diagnostics };
+  }
+
+  const documents: SourceDocument[] = [];
+  list.forEach((doc, index) => {
+    let broken = false;
+    for (const err of doc.errors) {
+      const [start, end] = err.pos;
+      if (err.code === 'DUPLICATE_KEY') {
+        const key = text.slice(start, end);
+        const keyNode = findKeyAt(doc, start);
+        const name = keyNode ?? key;
+        diagnostics.push({
+          code: 'yaml/duplicate-key',
+          severity: 'error',
+          message: `duplicate key "${name}"; a key may appear only once in a mapping`,
+          file,
+          ...rangeOf(start, keyNode !== undefined ? start + keyNodeLength(doc, start) : end),
+        });
+        continue;
+      }
+      broken = true;
+      const hint = YAML_HINTS[err.code];
+      diagnostics.push({
+        code: 'yaml/syntax',
+        severity: 'error',
+        message: yamlMessage(err.message),
+        file,
+        ...rangeOf(start, end),
+        ...(hint ? { hint } : {}),
+      });
+    }
+    for (const warning of doc.warnings) {
+      const [start, end] = warning.pos;
+      diagnostics.push({
+        code: 'yaml/warning',
+        severity: 'warning',
+        message: yamlMessage(warning.message),
+        file,
+        ...rangeOf(start, end),
+      });
+    }
+    let data: unknown = null;
+    if (!broken) {
+      try {
+        data = doc.toJS({ maxAliasCount: 1000 });
+      } catch (err) {
+        broken = true;
+        const start = doc.contents?.range[0] ?? 0;
+        diagnostics.push({
+          code: 'yaml/syntax',
+          severity: 'error',
+          message: yamlMessage(err instanceof Error ? err.message : String(err)),
+          file,
+          ...rangeOf(start, start + 1),
+        });
+      }
+    }
+    const locate = (path: string | readonly string[], target: LocateTarget = 'value') => {
+      const found = walk(doc, pointerSegments(path));
+      const { node, pair } = found;
+      if (target === 'key' && pair && isNode(pair.key) && pair.key.range) {
+        return rangeOf(pair.key.range[0], pair.key.range[1]);
+      }
+      if (node?.range && node.range[1] > node.range[0]) {
+        return rangeOf(node.range[0], node.range[1]);
+      }
+      if (pair && isNode(pair.key) && pair.key.range) {
+        return rangeOf(pair.key.range[0], pair.key.range[1]);
+      }
+      const start = doc.contents?.range[0] ?? doc.range[0];
+      return rangeOf(start, start);
+    };
+    const scalarSource = (path: string | readonly string[]) => {
+      const found = walk(doc, pointerSegments(path));
+      if (!found.exact || !isScalar(found.node)) return undefined;
+      return found.node.type === 'PLAIN' ? found.node.source : undefined;
+    };
+    documents.push({ index, data, broken, locate, scalarSource });
+  });
+  return { documents, diagnostics };
+}
+
+/** Fixes for the YAML mistakes people make most, by the `yaml` package's error code. */
+const YAML_HINTS: Record<string, string> = {
+  BLOCK_AS_IMPLICIT_KEY: 'quote a value that contains ": ", e.g. run: "echo a: b"',
+  TAB_AS_INDENT: 'indent with spaces; YAML does not allow tabs for indentation',
+  MISSING_CHAR: 'close the quote or bracket that was opened',
+  BAD_INDENT: 'align the keys of a mapping at the same column',
+};
+
+function isNode(value: unknown): value is Node {
+  return isScalar(value) || isMap(value) || isSeq(value) || isAlias(value);
+}
+
+/** The text of a yaml error message, lower-cased first letter, first line only. */
+function yamlMessage(message: string): string {
+  const first = (message.split('\n')[0] ?? message).trim().replace(/\.$/, '');
+  return first.charAt(0).toLowerCase() + first.slice(1);
+}
+
+/** The key (as text) of the mapping entry whose key starts at `offset`. */
+function findKeyAt(doc: Document, offset: number): string | undefined {
+  const pair = findPairAt(doc.contents, offset);
+  if (pair && isScalar(pair.key)) return String(pair.key.value);
+  return undefined;
+}
+
+function keyNodeLength(doc: Document, offset: number): number {
+  const pair = findPairAt(doc.contents, offset);
+  const range = pair && isNode(pair.key) ? pair.key.range : undefined;
+  return range ? range[1] - range[0] : 1;
+}
+
+function findPairAt(node: unknown, offset: number): Pair | undefined {
+  if (isMap(node)) {
+    for (const item of node.items) {
+      if (isNode(item.key) && item.key.range?.[0] === offset) return item;
+      const inner = findPairAt(item.value, offset);
+      if (inner) return inner;
+    }
+  } else if (isSeq(node)) {
+    for (const item of node.items) {
+      const inner = findPairAt(item, offset);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Follows JSON path segments through maps and sequences (and aliases). Where
+ * a key repeats, the last one wins, as in the data. Stops at the deepest node
+ * that exists.
+ */
+function walk(
+  doc: Document,
+  segments: readonly string[],
+): { node: Node | null | undefined; pair?: Pair; exact: boolean } {
+  let node: unknown = doc.contents;
+  let pair: Pair | undefined;
+  for (const segment of segments) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      let next: Pair | undefined;
+      for (const item of node.items) {
+        if (isPair(item) && isScalar(item.key) && String(item.key.value) === segment) next = item;
+      }
+      if (!next) return { node: node as Node, pair, exact: false };
+      pair = next;
+      node = next.value;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(segment)];
+      if (!/^[0-9]+$/.test(segment) || item === undefined) {
+        return { node: node as Node, pair, exact: false };
+      }
+      pair = undefined;
+      node = item;
+    } else {
+      return { node: isNode(node) ? node : undefined, pair, exact: false };
+    }
+  }
+  return { node: isNode(node) ? node : undefined, pair, exact: true };
+}

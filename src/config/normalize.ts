@@ -1,0 +1,303 @@
+/**
+ * Valid document data → the model in `model.ts`: units converted, paths made
+ * absolute, short forms expanded, defaults filled in. Runs only on documents
+ * that passed the schema and the rules, so it does not re-check them.
+ */
+
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import type { SourceDocument } from './load.js';
+import type {
+  AgentSpec,
+  EnvVar,
+  HealthCheck,
+  PortMapping,
+  ProbeSpec,
+  RetryPolicy,
+  ServiceSpec,
+  SourceRef,
+  StepSpec,
+  VolumeMount,
+  WorkflowSpec,
+} from './model.js';
+import { parseCpu, parseDuration, parseMemory, parsePortString } from './units.js';
+
+/** Health check defaults (see docs/file-format.md): faster than compose's 30s, suited to a runner waiting on a service. */
+export const HEALTH_CHECK_DEFAULTS = {
+  intervalMs: 5000,
+  timeoutMs: 3000,
+  retries: 3,
+  startPeriodMs: 0,
+} as const;
+
+/** Retry defaults: one attempt; backoff 1s, doubling, at most 30s (graphile-worker / GitHub Actions retry actions). */
+export const RETRY_DEFAULTS: RetryPolicy = {
+  maxAttempts: 1,
+  backoff: { initialMs: 1000, factor: 2, maxMs: 30_000 },
+};
+
+type Raw = Record<string, unknown>;
+type Path = readonly string[];
+
+/** Where normalized values come from: the document (for positions and scalars as written) and its file. */
+export interface NormalizeContext {
+  doc: SourceDocument;
+  /** The file as the user named it (for {@link SourceRef}). */
+  file: string;
+  /** Absolute path of the file. */
+  path: string;
+}
+
+function obj(value: unknown): Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Raw) : {};
+}
+
+function sourceRef(ctx: NormalizeContext, at: Path, target: 'key' | 'value' = 'value'): SourceRef {
+  const r = ctx.doc.locate(at, target);
+  return { file: ctx.file, line: r.line, column: r.column };
+}
+
+/** A string, number or boolean as text; numbers keep the spelling they have in the file (`1.10`). */
+function text(ctx: NormalizeContext, at: Path, value: unknown): string {
+  if (typeof value === 'number') return ctx.doc.scalarSource(at) ?? String(value);
+  return String(value);
+}
+
+function stringMap(ctx: NormalizeContext, at: Path, value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj(value))) out[k] = text(ctx, [...at, k], v);
+  return out;
+}
+
+function argv(ctx: NormalizeContext, at: Path, value: unknown): string[] | undefined {
+  if (typeof value === 'string') return ['sh', '-c', value];
+  if (Array.isArray(value)) return value.map((v, i) => text(ctx, [...at, String(i)], v));
+  return undefined;
+}
+
+function duration(value: unknown): number | undefined {
+  return typeof value === 'string' ? parseDuration(value) : undefined;
+}
+
+function resolveFrom(ctx: NormalizeContext, p: string): string {
+  return path.resolve(path.dirname(ctx.path), p);
+}
+
+function ports(value: unknown): PortMapping[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((p): PortMapping[] => {
+    if (typeof p === 'number') return [{ container: p, host: 0, protocol: 'tcp' }];
+    if (typeof p === 'string') {
+      const parsed = parsePortString(p);
+      return parsed ? [parsed] : [];
+    }
+    const o = obj(p);
+    return [
+      {
+        container: Number(o.container),
+        host: typeof o.host === 'number' ? o.host : 0,
+        protocol: o.protocol === 'udp' ? 'udp' : 'tcp',
+      },
+    ];
+  });
+}
+
+function environment(ctx: NormalizeContext, at: Path, value: unknown): EnvVar[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((e, i): EnvVar => {
+    const o = obj(e);
+    const name = String(o.name);
+    if (o.from === 'env') return { name, from: 'env' };
+    return { name, value: text(ctx, [...at, String(i), 'value'], o.value) };
+  });
+}
+
+function volumes(ctx: NormalizeContext, value: unknown): VolumeMount[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((v): VolumeMount => {
+    if (typeof v === 'string') {
+      const [source = '', target = '', mode] = v.split(':');
+      return { type: 'bind', source: resolveFrom(ctx, source), target, readOnly: mode === 'ro' };
+    }
+    const o = obj(v);
+    return {
+      type: 'bind',
+      source: resolveFrom(ctx, String(o.source)),
+      target: String(o.target),
+      readOnly: o.readOnly === true,
+    };
+  });
+}
+
+function healthCheck(ctx: NormalizeContext, at: Path, value: unknown): HealthCheck | undefined {
+  if (value === undefined || value === null) return undefined;
+  const o = obj(value);
+  let probe: ProbeSpec;
+  if (o.http !== undefined) {
+    const h = obj(o.http);
+    probe = {
+      kind: 'http',
+      path: typeof h.path === 'string' ? h.path : '/',
+      port: Number(h.port),
+      status: typeof h.status === 'number' ? h.status : 200,
+    };
+  } else if (o.tcp !== undefined) {
+    probe = { kind: 'tcp', port: Number(obj(o.tcp).port) };
+  } else {
+    probe = { kind: 'command', command: argv(ctx, [...at, 'command'], o.command) ?? [] };
+  }
+  return {
+    probe,
+    intervalMs: duration(o.interval) ?? HEALTH_CHECK_DEFAULTS.intervalMs,
+    timeoutMs: duration(o.timeout) ?? HEALTH_CHECK_DEFAULTS.timeoutMs,
+    retries: typeof o.retries === 'number' ? o.retries : HEALTH_CHECK_DEFAULTS.retries,
+    startPeriodMs: duration(o.startPeriod) ?? HEALTH_CHECK_DEFAULTS.startPeriodMs,
+  };
+}
+
+/**
+ * Normalizes an Agent spec: a document's `spec` (at `specPath`) or an inline
+ * service. `name` is the document's `metadata.name` or the service name.
+ * Runtime defaults to `docker` when `image` or `build` is set, else `process`;
+ * relative `build.context`, volume sources and process `workdir` are resolved
+ * against the file's directory (a process agent's workdir defaults to it).
+ * With `build` and no `image`, `image` stays undefined (the Docker executor
+ * picks a tag).
+ */
+export function normalizeAgent(
+  ctx: NormalizeContext,
+  options: { name: string; spec: unknown; specPath: Path; source: SourceRef },
+): AgentSpec {
+  const spec = obj(options.spec);
+  const at = options.specPath;
+  const runtime: AgentSpec['runtime'] =
+    spec.runtime === 'docker' || spec.runtime === 'process'
+      ? spec.runtime
+      : spec.image !== undefined || spec.build !== undefined
+        ? 'docker'
+        : 'process';
+  const agent: AgentSpec = {
+    kind: 'Agent',
+    name: options.name,
+    path: ctx.path,
+    source: options.source,
+    runtime,
+    ports: ports(spec.ports),
+    environment: environment(ctx, [...at, 'environment'], spec.environment),
+    volumes: volumes(ctx, spec.volumes),
+    resources: { limits: {} },
+  };
+  if (typeof spec.image === 'string') agent.image = spec.image;
+  if (spec.build !== undefined) {
+    const b = obj(spec.build);
+    agent.build = {
+      context: resolveFrom(ctx, String(b.context)),
+      dockerfile: typeof b.dockerfile === 'string' ? b.dockerfile : 'Dockerfile',
+      args: stringMap(ctx, [...at, 'build', 'args'], b.args),
+    };
+  }
+  const command = argv(ctx, [...at, 'command'], spec.command);
+  if (command) agent.command = command;
+  if (typeof spec.workdir === 'string') {
+    agent.workdir = runtime === 'process' ? resolveFrom(ctx, spec.workdir) : spec.workdir;
+  } else if (runtime === 'process') {
+    agent.workdir = path.dirname(ctx.path);
+  }
+  const check = healthCheck(ctx, [...at, 'healthCheck'], spec.healthCheck);
+  if (check) agent.healthCheck = check;
+  const limits = obj(obj(spec.resources).limits);
+  if (typeof limits.cpu === 'string' || typeof limits.cpu === 'number') {
+    const nanoCpus = parseCpu(limits.cpu);
+    if (nanoCpus !== undefined) agent.resources.limits.nanoCpus = nanoCpus;
+  }
+  if (typeof limits.memory === 'string' || typeof limits.memory === 'number') {
+    const memoryBytes = parseMemory(limits.memory);
+    if (memoryBytes !== undefined) agent.resources.limits.memoryBytes = memoryBytes;
+  }
+  return agent;
+}
+
+function retry(value: unknown): RetryPolicy {
+  const o = obj(value);
+  const b = obj(o.backoff);
+  return {
+    maxAttempts: typeof o.maxAttempts === 'number' ? o.maxAttempts : RETRY_DEFAULTS.maxAttempts,
+    backoff: {
+      initialMs: duration(b.initial) ?? RETRY_DEFAULTS.backoff.initialMs,
+      factor: typeof b.factor === 'number' ? b.factor : RETRY_DEFAULTS.backoff.factor,
+      maxMs: duration(b.max) ?? RETRY_DEFAULTS.backoff.maxMs,
+    },
+  };
+}
+
+function needs(value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+  return [...new Set(list.filter((n): n is string => typeof n === 'string'))].sort();
+}
+
+/**
+ * Normalizes a Workflow document. `resolveService` turns a service entry into
+ * its agent (a `uses:` reference, already checked, or an inline spec).
+ * Concurrency defaults to `os.availableParallelism()`; each step's env is the
+ * workflow env overlaid with its own; `run:` becomes `['sh', '-c', run]`;
+ * needs are sorted and deduplicated; a process step's workdir is absolute and
+ * defaults to the file's directory.
+ */
+export function normalizeWorkflow(
+  ctx: NormalizeContext,
+  options: {
+    name: string;
+    spec: unknown;
+    source: SourceRef;
+    resolveService: (name: string, entry: unknown) => AgentSpec;
+  },
+): WorkflowSpec {
+  const spec = obj(options.spec);
+  const env = stringMap(ctx, ['spec', 'env'], spec.env);
+  const services: Record<string, ServiceSpec> = {};
+  for (const [name, entry] of Object.entries(obj(spec.services))) {
+    services[name] = {
+      name,
+      source: sourceRef(ctx, ['spec', 'services', name], 'key'),
+      agent: options.resolveService(name, entry),
+    };
+  }
+  const steps: Record<string, StepSpec> = {};
+  for (const [id, raw] of Object.entries(obj(spec.steps))) {
+    const s = obj(raw);
+    const at = ['spec', 'steps', id];
+    const kind: StepSpec['kind'] = typeof s.image === 'string' ? 'container' : 'process';
+    const step: StepSpec = {
+      id,
+      source: sourceRef(ctx, at, 'key'),
+      kind,
+      command:
+        typeof s.run === 'string'
+          ? ['sh', '-c', s.run]
+          : (argv(ctx, [...at, 'command'], s.command) ?? []),
+      needs: needs(s.needs),
+      env: { ...env, ...stringMap(ctx, [...at, 'env'], s.env) },
+      retry: retry(s.retry),
+    };
+    if (typeof s.image === 'string') step.image = s.image;
+    if (kind === 'process') {
+      step.workdir =
+        typeof s.workdir === 'string' ? resolveFrom(ctx, s.workdir) : path.dirname(ctx.path);
+    } else if (typeof s.workdir === 'string') {
+      step.workdir = s.workdir;
+    }
+    const timeoutMs = duration(s.timeout);
+    if (timeoutMs !== undefined) step.timeoutMs = timeoutMs;
+    steps[id] = step;
+  }
+  return {
+    kind: 'Workflow',
+    name: options.name,
+    path: ctx.path,
+    source: options.source,
+    concurrency: typeof spec.concurrency === 'number' ? spec.concurrency : availableParallelism(),
+    env,
+    services,
+    steps,
+  };
+}

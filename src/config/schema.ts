@@ -1,0 +1,442 @@
+/**
+ * The JSON Schemas in `schemas/` (the source of truth for the file format),
+ * compiled with ajv, and the post-processing that turns raw ajv errors into
+ * one diagnostic per mistake.
+ */
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Diagnostic } from './diagnostics.js';
+import type { SourceDocument } from './load.js';
+import { pointerSegments } from './load.js';
+import { nearest, quoteList, suggestion } from './suggest.js';
+
+/** The kinds of document the file format knows. */
+export type DocumentKind = 'Agent' | 'Workflow';
+
+/** Absolute path of the JSON Schema file for a kind (shipped in the package's `schemas/`). */
+export function schemaFile(kind: DocumentKind): string {
+  const name = kind === 'Agent' ? 'agent.schema.json' : 'workflow.schema.json';
+  return fileURLToPath(new URL(`../../schemas/${name}`, import.meta.url));
+}
+
+type JsonSchema = Record<string, unknown>;
+
+/** The compiled schemas. */
+export interface SchemaSet {
+  agent: ValidateFunction;
+  workflow: ValidateFunction;
+  /** The schema documents as loaded (ajv keeps these objects; errors point into them). */
+  documents: Record<DocumentKind, JsonSchema>;
+}
+
+let cached: SchemaSet | undefined;
+
+/**
+ * Loads and compiles both schemas (once per process) with ajv's draft
+ * 2020-12 validator in strict mode, `allErrors` and `verbose` (errors carry
+ * the schema and data they are about). Union types (`type: [string, object]`)
+ * are allowed: they keep short and long forms in one schema without
+ * `anyOf` noise.
+ *
+ * @throws Error when a schema file is missing or does not compile (a bug in
+ *   the package, not in the user's file).
+ */
+export function compileSchemas(): SchemaSet {
+  if (cached) return cached;
+  const agentSchema = JSON.parse(readFileSync(schemaFile('Agent'), 'utf8')) as JsonSchema;
+  const workflowSchema = JSON.parse(readFileSync(schemaFile('Workflow'), 'utf8')) as JsonSchema;
+  const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
+  ajv.addSchema(agentSchema);
+  ajv.addSchema(workflowSchema);
+  const agent = ajv.getSchema(String(agentSchema.$id));
+  const workflow = ajv.getSchema(String(workflowSchema.$id));
+  if (!agent || !workflow) throw new Error('agentfile schemas failed to compile');
+  cached = { agent, workflow, documents: { Agent: agentSchema, Workflow: workflowSchema } };
+  return cached;
+}
+
+type UnitCode = 'units/duration' | 'units/cpu' | 'units/memory' | 'units/port';
+
+/** Schema definitions whose failures are unit problems, by identity of the definition object. */
+function unitDefinitions(set: SchemaSet): Map<unknown, { code: UnitCode; def: string }> {
+  const defs = (set.documents.Agent.$defs ?? {}) as Record<string, unknown>;
+  const map = new Map<unknown, { code: UnitCode; def: string }>();
+  const add = (def: string, code: UnitCode) => {
+    if (defs[def]) map.set(defs[def], { code, def });
+  };
+  add('duration', 'units/duration');
+  add('cpu', 'units/cpu');
+  add('memory', 'units/memory');
+  add('port', 'units/port');
+  add('hostPort', 'units/port');
+  add('portMapping', 'units/port');
+  return map;
+}
+
+/** How the value at a JSON path is named in messages: the key, or `list[i]` for list items. */
+export function fieldLabel(path: string | readonly string[]): string {
+  const segments = pointerSegments(path);
+  const last = segments[segments.length - 1];
+  if (last === undefined) return 'document';
+  if (/^[0-9]+$/.test(last) && segments.length >= 2) {
+    return `${segments[segments.length - 2]}[${last}]`;
+  }
+  return last;
+}
+
+/** `string "four"`, `number 4`, `boolean true`, `a list`, `a mapping`, `an empty value`. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') {
+    const shown = value.length > 40 ? `${value.slice(0, 37)}...` : value;
+    return `string ${JSON.stringify(shown)}`;
+  }
+  return `${typeof value} ${String(value)}`;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  integer: 'an integer',
+  boolean: 'a boolean',
+  object: 'a mapping',
+  array: 'a list',
+  null: 'empty',
+};
+
+function typeList(types: unknown): string {
+  const list = (Array.isArray(types) ? types : [types]).map((t) => TYPE_NAMES[String(t)] ?? t);
+  if (list.length <= 1) return String(list[0]);
+  return `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
+}
+
+/** Human descriptions of the schema's patterns, keyed by the pattern text. */
+const PATTERNS: Record<string, string> = {
+  '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$':
+    'a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit',
+  '^[A-Za-z_][A-Za-z0-9_]*$': 'a variable name: letters, digits and "_", not starting with a digit',
+  '^[A-Za-z_][A-Za-z0-9_-]*$': 'letters, digits, "_" and "-", starting with a letter or "_"',
+  '^/': 'an absolute path (starting with "/")',
+  '^(\\.{1,2}/|/|\\.$|\\.\\.$)[^:]*:/[^:]*(:(ro|rw))?$':
+    '"SOURCE:TARGET" or "SOURCE:TARGET:ro", where SOURCE is a host path starting with "./", "../" or "/" and TARGET an absolute path in the container (only bind mounts are supported)',
+  '^([^#]+|[^#]*#[a-z0-9]([-a-z0-9]*[a-z0-9])?)$':
+    '"./file.yaml", "./file.yaml#name" or "#name", where name is an Agent\'s name',
+};
+
+/** What the keys of a map are called, by the map schema's title. */
+const KEY_NOUNS: Record<string, string> = {
+  steps: 'step id',
+  services: 'service name',
+  env: 'variable name',
+};
+
+/** Titles of schemas whose objects are entries of a named map: messages name the entry. */
+const NAMED_ENTRIES = new Set(['step', 'service']);
+
+interface Context {
+  doc: SourceDocument;
+  file: string;
+  kind: DocumentKind;
+}
+
+function at(
+  ctx: Context,
+  path: string | readonly string[],
+  target: 'key' | 'value',
+  rest: Omit<Diagnostic, 'file' | 'line' | 'column' | 'endLine' | 'endColumn' | 'severity'>,
+): Diagnostic {
+  return { ...rest, severity: 'error', file: ctx.file, ...ctx.doc.locate(path, target) };
+}
+
+function objectName(e: ErrorObject, ctx: Context): string {
+  const segments = pointerSegments(e.instancePath);
+  if (
+    ctx.kind === 'Workflow' &&
+    segments.length === 3 &&
+    segments[0] === 'spec' &&
+    segments[1] === 'services'
+  ) {
+    return `service ${JSON.stringify(segments[2])}`;
+  }
+  const title = String((e.parentSchema as JsonSchema | undefined)?.title ?? 'mapping');
+  if (NAMED_ENTRIES.has(title)) return `${title} ${JSON.stringify(fieldLabel(e.instancePath))}`;
+  return title;
+}
+
+function unitMessage(def: string, e: ErrorObject): { message: string; hint?: string } | undefined {
+  const label = JSON.stringify(fieldLabel(e.instancePath));
+  const got = describeValue(e.data);
+  switch (def) {
+    case 'duration':
+      if (typeof e.data === 'number') {
+        return {
+          message: `${label} must be a duration with a unit, got ${got}`,
+          hint: `add a unit, e.g. ${e.data}s`,
+        };
+      }
+      return {
+        message: `${label} must be a duration like 500ms, 30s, 5m or 1h30m, got ${got}`,
+        hint: 'units are ms, s, m and h; combine them as in 1m30s',
+      };
+    case 'cpu':
+      if (typeof e.data === 'number')
+        return { message: `${label} must be more than 0, got ${got}` };
+      return { message: `${label} must be a CPU quantity like 500m, 1 or 1.5, got ${got}` };
+    case 'memory':
+      if (typeof e.data === 'number')
+        return { message: `${label} must be at least 1 byte, got ${got}` };
+      return {
+        message: `${label} must be a memory quantity like 512Mi, 2Gi or 1G, got ${got}`,
+        hint: 'suffixes are k, M, G, T (powers of 1000) and Ki, Mi, Gi, Ti (powers of 1024); no suffix means bytes',
+      };
+    case 'port':
+      return { message: `${label} must be a port number from 1 to 65535, got ${got}` };
+    case 'hostPort':
+      return {
+        message: `${label} must be a port number from 0 to 65535 (0: any free port), got ${got}`,
+      };
+    case 'portMapping':
+      if (e.keyword === 'pattern') {
+        return {
+          message: `invalid port ${JSON.stringify(e.data)} in ${label}; expected "CONTAINER" or "HOST:CONTAINER", optionally with "/tcp" or "/udp", e.g. "8080:80"`,
+        };
+      }
+      if (e.keyword === 'minimum' || e.keyword === 'maximum') {
+        return { message: `${label} must be a port number from 1 to 65535, got ${got}` };
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Validates one document against the schema of its kind and returns one
+ * diagnostic per mistake:
+ *
+ * - `schema/unknown-key` at the key, with the nearest valid key or the list of keys;
+ * - `schema/type`, `schema/enum`, `schema/pattern`, `schema/range`, `schema/required`
+ *   (at the key of the object that misses it);
+ * - `schema/one-of` (`step/run-or-command` for steps) once for an "exactly one of" group;
+ * - `units/duration`, `units/cpu`, `units/memory`, `units/port` for unit fields.
+ *
+ * `if`/`then` wrapper errors and the branch errors of "exactly one of" groups
+ * are dropped.
+ */
+export function validateSchema(options: {
+  doc: SourceDocument;
+  file: string;
+  kind: DocumentKind;
+}): Diagnostic[] {
+  const ctx: Context = options;
+  const set = compileSchemas();
+  const validate = ctx.kind === 'Agent' ? set.agent : set.workflow;
+  if (validate(ctx.doc.data)) return [];
+  const errors = validate.errors ?? [];
+  const units = unitDefinitions(set);
+  const out: Diagnostic[] = [];
+
+  // Branch schemas of failing "exactly one of" groups, by instance path.
+  const oneOfBranches = new Map<string, Set<unknown>>();
+  for (const e of errors) {
+    if (e.keyword === 'oneOf' && Array.isArray(e.schema)) {
+      const set = oneOfBranches.get(e.instancePath) ?? new Set<unknown>();
+      for (const branch of e.schema) set.add(branch);
+      oneOfBranches.set(e.instancePath, set);
+    }
+  }
+  const keyMaps = new Map<string, JsonSchema>();
+  for (const e of errors) {
+    if (e.keyword === 'propertyNames') {
+      keyMaps.set(
+        `${e.instancePath}\0${String(e.params.propertyName)}`,
+        e.parentSchema as JsonSchema,
+      );
+    }
+  }
+
+  for (const e of errors) {
+    if (e.keyword === 'if' || e.keyword === 'propertyNames') continue;
+    if (oneOfBranches.get(e.instancePath)?.has(e.parentSchema)) continue;
+
+    const unit = units.get(e.parentSchema);
+    if (unit) {
+      const m = unitMessage(unit.def, e);
+      if (m) {
+        out.push(at(ctx, e.instancePath, 'value', { code: unit.code, ...m }));
+        continue;
+      }
+    }
+
+    const label = JSON.stringify(fieldLabel(e.instancePath));
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const key = String(e.params.additionalProperty);
+        const parent = e.parentSchema as JsonSchema;
+        const present = new Set(Object.keys((e.data ?? {}) as object));
+        const allowed = Object.keys((parent.properties ?? {}) as object).filter(
+          (k) => !present.has(k),
+        );
+        const name = objectName(e, ctx);
+        let tail = suggestion(key, allowed);
+        if (parent.title === 'document' && allowed.length === 0) {
+          tail = '; extension keys must start with "x-"';
+        }
+        if (parent.title === 'service' && present.has('uses')) {
+          tail =
+            '; a service with "uses" takes no other keys (set them in the Agent document, or drop "uses" to define the agent inline)';
+        }
+        out.push(
+          at(ctx, [...pointerSegments(e.instancePath), key], 'key', {
+            code: 'schema/unknown-key',
+            message: `unknown key ${JSON.stringify(key)} in ${name}${tail}`,
+          }),
+        );
+        break;
+      }
+      case 'type':
+        out.push(
+          at(ctx, e.instancePath, 'value', {
+            code: 'schema/type',
+            message: `${label} must be ${typeList(e.params.type)}, got ${describeValue(e.data)}`,
+          }),
+        );
+        break;
+      case 'enum':
+      case 'const': {
+        const allowed: unknown[] =
+          e.keyword === 'enum' ? (e.params.allowedValues as unknown[]) : [e.params.allowedValue];
+        const near = typeof e.data === 'string' ? nearest(e.data, allowed.map(String)) : undefined;
+        const expected = allowed.length === 1 ? quoteList(allowed) : `one of ${quoteList(allowed)}`;
+        out.push(
+          at(ctx, e.instancePath, 'value', {
+            code: 'schema/enum',
+            message: `${label} must be ${expected}, got ${describeValue(e.data)}${
+              near !== undefined ? `; did you mean ${JSON.stringify(near)}?` : ''
+            }`,
+          }),
+        );
+        break;
+      }
+      case 'required': {
+        const missing = String(e.params.missingProperty);
+        out.push(
+          at(ctx, e.instancePath, 'key', {
+            code: 'schema/required',
+            message: `missing required key ${JSON.stringify(missing)} in ${objectName(e, ctx)}`,
+          }),
+        );
+        break;
+      }
+      case 'oneOf': {
+        // On a value that is not a mapping, the type error says it all.
+        if (typeof e.data !== 'object' || e.data === null || Array.isArray(e.data)) break;
+        const branches = (e.schema as JsonSchema[]).map((b) =>
+          String((b.required as string[] | undefined)?.[0]),
+        );
+        const data = (e.data ?? {}) as Record<string, unknown>;
+        const present = branches.filter((b) => b in data);
+        const title = String((e.parentSchema as JsonSchema).title ?? 'mapping');
+        const name = objectName(e, ctx);
+        const isStep = ctx.kind === 'Workflow' && title === 'step';
+        const choices =
+          branches.length === 2
+            ? `${JSON.stringify(branches[0])} or ${JSON.stringify(branches[1])}`
+            : quoteList(branches);
+        let message: string;
+        if (present.length > 1) {
+          message = `${name} has ${present.map((p) => JSON.stringify(p)).join(' and ')}; use exactly one of ${choices}`;
+        } else {
+          message = `${name} must have one of ${choices}`;
+        }
+        if (title === 'environment entry' && typeof data.name === 'string') {
+          message = message.replace(name, `${name} ${JSON.stringify(data.name)}`);
+        }
+        out.push(
+          at(ctx, e.instancePath, 'key', {
+            code: isStep ? 'step/run-or-command' : 'schema/one-of',
+            message,
+            ...(isStep
+              ? {
+                  hint: '"run" takes a script for sh -c; "command" takes an argv list run without a shell',
+                }
+              : {}),
+          }),
+        );
+        break;
+      }
+      case 'pattern': {
+        const pattern = String(e.params.pattern);
+        const description = PATTERNS[pattern] ?? `text matching ${pattern}`;
+        if (e.propertyName !== undefined) {
+          const mapSchema = keyMaps.get(`${e.instancePath}\0${e.propertyName}`);
+          const noun = KEY_NOUNS[String(mapSchema?.title)] ?? 'key';
+          out.push(
+            at(ctx, [...pointerSegments(e.instancePath), e.propertyName], 'key', {
+              code: 'schema/pattern',
+              message: `invalid ${noun} ${JSON.stringify(e.propertyName)}; expected ${description}`,
+            }),
+          );
+        } else {
+          out.push(
+            at(ctx, e.instancePath, 'value', {
+              code: 'schema/pattern',
+              message: `${label} must be ${description}, got ${describeValue(e.data)}`,
+            }),
+          );
+        }
+        break;
+      }
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'exclusiveMaximum': {
+        const words: Record<string, string> = {
+          minimum: 'at least',
+          maximum: 'at most',
+          exclusiveMinimum: 'more than',
+          exclusiveMaximum: 'less than',
+        };
+        out.push(
+          at(ctx, e.instancePath, 'value', {
+            code: 'schema/range',
+            message: `${label} must be ${words[e.keyword]} ${String(e.params.limit)}, got ${describeValue(e.data)}`,
+          }),
+        );
+        break;
+      }
+      case 'minLength':
+      case 'minItems':
+      case 'minProperties':
+        out.push(
+          at(ctx, e.instancePath, 'value', {
+            code: 'schema/range',
+            message: `${label} must not be empty`,
+          }),
+        );
+        break;
+      case 'maxLength':
+        out.push(
+          at(ctx, e.instancePath, 'value', {
+            code: 'schema/range',
+            message: `${label} must be at most ${String(e.params.limit)} characters long, got ${String(
+              typeof e.data === 'string' ? e.data.length : '?',
+            )}`,
+          }),
+        );
+        break;
+      default:
+        out.push(
+          at(ctx, e.instancePath, 'value', {
+            code: 'schema/invalid',
+            message: `${label} ${e.message ?? 'is invalid'}`,
+          }),
+        );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+/**
+ * Validation of one document: the envelope (`kind`), the JSON Schema of its
+ * kind, then the semantic rules. Every problem is collected; nothing stops at
+ * the first.
+ */
+
+import type { Diagnostic } from './diagnostics.js';
+import type { SourceDocument } from './load.js';
+import { checkAgentSpec, checkWorkflow } from './rules.js';
+import { type DocumentKind, describeValue, validateSchema } from './schema.js';
+import { nearest, quoteList } from './suggest.js';
+
+/** The kinds a document may have. */
+export const DOCUMENT_KINDS: readonly DocumentKind[] = ['Agent', 'Workflow'];
+
+/** A document after validation. */
+export interface ValidatedDocument {
+  doc: SourceDocument;
+  /** Undefined when the document is not a mapping or has no valid `kind`. */
+  kind?: DocumentKind;
+  /** `metadata.name` when it is a string. */
+  name?: string;
+  diagnostics: Diagnostic[];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Validates one parsed document (skip documents whose YAML is broken). Reports
+ * `schema/type` for a document that is not a mapping, `schema/required` /
+ * `schema/enum` for a missing or unknown `kind`, then everything
+ * {@link validateSchema} and the rules in `rules.ts` find (rules run even when
+ * the schema failed, on whatever has the right shape).
+ */
+export function validateDocument(options: {
+  doc: SourceDocument;
+  file: string;
+}): ValidatedDocument {
+  const { doc, file } = options;
+  const data = doc.data;
+  const here = (path: string[], target: 'key' | 'value') => ({ file, ...doc.locate(path, target) });
+  if (!isObject(data)) {
+    return {
+      doc,
+      diagnostics: [
+        {
+          code: 'schema/type',
+          severity: 'error',
+          message: `a document must be a mapping with apiVersion, kind, metadata and spec, got ${describeValue(data)}`,
+          ...here([], 'value'),
+        },
+      ],
+    };
+  }
+  const name =
+    isObject(data.metadata) && typeof data.metadata.name === 'string'
+      ? data.metadata.name
+      : undefined;
+  const kind = data.kind;
+  if (kind === undefined) {
+    return {
+      doc,
+      ...(name !== undefined ? { name } : {}),
+      diagnostics: [
+        {
+          code: 'schema/required',
+          severity: 'error',
+          message: `missing required key "kind" in document; expected one of ${quoteList(DOCUMENT_KINDS)}`,
+          ...here([], 'value'),
+        },
+      ],
+    };
+  }
+  if (kind !== 'Agent' && kind !== 'Workflow') {
+    const near = typeof kind === 'string' ? nearest(kind, DOCUMENT_KINDS) : undefined;
+    return {
+      doc,
+      ...(name !== undefined ? { name } : {}),
+      diagnostics: [
+        {
+          code: 'schema/enum',
+          severity: 'error',
+          message: `"kind" must be one of ${quoteList(DOCUMENT_KINDS)}, got ${describeValue(kind)}${
+            near ? `; did you mean ${JSON.stringify(near)}?` : ''
+          }`,
+          ...here(['kind'], 'value'),
+        },
+      ],
+    };
+  }
+  const diagnostics = validateSchema({ doc, file, kind });
+  const ctx = { doc, file };
+  if (kind === 'Agent') {
+    diagnostics.push(...checkAgentSpec(ctx, data.spec, ['spec']));
+  } else {
+    diagnostics.push(...checkWorkflow(ctx, data.spec));
+    const services = isObject(data.spec) && isObject(data.spec.services) ? data.spec.services : {};
+    for (const [serviceName, entry] of Object.entries(services)) {
+      if (isObject(entry) && entry.uses === undefined) {
+        diagnostics.push(...checkAgentSpec(ctx, entry, ['spec', 'services', serviceName]));
+      }
+    }
+  }
+  return { doc, kind, ...(name !== undefined ? { name } : {}), diagnostics };
+}

@@ -1,0 +1,200 @@
+/**
+ * Compiles a validated workflow into a {@link Plan}: the DAG of its services
+ * and steps in a deterministic execution order, with a fingerprint per node
+ * and one for the whole plan. Pure: no I/O, no clock, no randomness.
+ */
+
+import type { AgentSpec, ServiceSpec, StepSpec, WorkflowSpec } from '../config/model.js';
+import { canonicalJson, sha256Hex } from './fingerprint.js';
+
+/** One service or step of a plan. */
+export interface PlanNode {
+  /** Step id or service name (they share one namespace). */
+  id: string;
+  kind: 'step' | 'service';
+  /** Ids of the nodes this one needs, sorted. Always empty for services. */
+  needs: string[];
+  /** Ids of the nodes that need this one, sorted. */
+  dependents: string[];
+  /** sha256 hex of the node's definition; see {@link nodeFingerprint}. */
+  fingerprint: string;
+  /** 0-based position in plan order. */
+  index: number;
+  /** Set when `kind === 'step'`. */
+  step?: StepSpec;
+  /** Set when `kind === 'service'`. */
+  service?: ServiceSpec;
+}
+
+/** A compiled workflow. */
+export interface Plan {
+  workflow: string;
+  /** Absolute path of the workflow file. */
+  file: string;
+  /** Steps at once. */
+  concurrency: number;
+  /** Every service and step, in plan order. */
+  nodes: PlanNode[];
+  /** sha256 hex over every node's id, kind and fingerprint; see {@link compilePlan}. */
+  fingerprint: string;
+}
+
+/** Thrown for a workflow the config stage should have rejected (a cycle, an unknown need, a duplicate id). */
+export class PlanError extends Error {
+  override name = 'PlanError';
+}
+
+/**
+ * Compiles `workflow` into a plan.
+ *
+ * Plan order is a topological order (Kahn's algorithm) in which, whenever
+ * several nodes are ready, the one declared first is taken first, services
+ * (in file order) counting as declared before steps (in file order). Since
+ * services need nothing, they all come first. The scheduler uses this order
+ * to break ties, so runs of the same file behave the same.
+ *
+ * Fingerprints: each node's is {@link nodeFingerprint}; the plan's is the
+ * sha256 of the canonical JSON of `[id, kind, fingerprint]` for every node
+ * sorted by id. Sorting by id (not by plan order) keeps it independent of
+ * declaration order, which only breaks ties between independent nodes; a
+ * change to any node's definition or to the graph changes it.
+ *
+ * @throws PlanError on a cycle, a need naming no step or service, or a step
+ *   id equal to a service name (all rejected by `agent lint` first; here they
+ *   are internal invariants).
+ */
+export function compilePlan(workflow: WorkflowSpec): Plan {
+  interface Draft {
+    id: string;
+    kind: 'step' | 'service';
+    needs: string[];
+    declared: number;
+    step?: StepSpec;
+    service?: ServiceSpec;
+  }
+  const drafts: Draft[] = [];
+  const byId = new Map<string, Draft>();
+  const add = (d: Draft) => {
+    if (byId.has(d.id)) {
+      throw new PlanError(
+        `workflow "${workflow.name}": "${d.id}" is both a service and a step; names must be unique`,
+      );
+    }
+    byId.set(d.id, d);
+    drafts.push(d);
+  };
+  for (const [name, service] of Object.entries(workflow.services)) {
+    add({ id: name, kind: 'service', needs: [], declared: drafts.length, service });
+  }
+  for (const [id, step] of Object.entries(workflow.steps)) {
+    const needs = [...new Set(step.needs)].sort();
+    add({ id, kind: 'step', needs, declared: drafts.length, step });
+  }
+
+  const dependents = new Map<string, string[]>(drafts.map((d) => [d.id, []]));
+  const missing = new Map<string, number>();
+  for (const d of drafts) {
+    for (const need of d.needs) {
+      const list = dependents.get(need);
+      if (!list) {
+        throw new PlanError(
+          `workflow "${workflow.name}": step "${d.id}" needs "${need}", which is no step or service`,
+        );
+      }
+      list.push(d.id);
+    }
+    missing.set(d.id, d.needs.length);
+  }
+
+  // Kahn's algorithm; `ready` is kept sorted by declaration order.
+  const ready: Draft[] = drafts.filter((d) => d.needs.length === 0);
+  const order: Draft[] = [];
+  while (ready.length > 0) {
+    const next = ready.shift() as Draft;
+    order.push(next);
+    for (const depId of dependents.get(next.id) ?? []) {
+      const left = (missing.get(depId) ?? 0) - 1;
+      missing.set(depId, left);
+      if (left === 0) insertSorted(ready, byId.get(depId) as Draft);
+    }
+  }
+  if (order.length !== drafts.length) {
+    const stuck = drafts
+      .filter((d) => (missing.get(d.id) ?? 0) > 0)
+      .map((d) => d.id)
+      .sort();
+    throw new PlanError(
+      `workflow "${workflow.name}": the needs of ${stuck.map((s) => `"${s}"`).join(', ')} form a cycle`,
+    );
+  }
+
+  const nodes: PlanNode[] = order.map((d, index) => {
+    const node: PlanNode = {
+      id: d.id,
+      kind: d.kind,
+      needs: d.needs,
+      dependents: [...(dependents.get(d.id) ?? [])].sort(),
+      fingerprint: d.step
+        ? nodeFingerprint({ step: d.step })
+        : nodeFingerprint({ service: d.service as ServiceSpec }),
+      index,
+    };
+    if (d.step) node.step = d.step;
+    if (d.service) node.service = d.service;
+    return node;
+  });
+
+  const summary = [...nodes]
+    .sort((a, b) => compareStrings(a.id, b.id))
+    .map((n) => [n.id, n.kind, n.fingerprint]);
+  return {
+    workflow: workflow.name,
+    file: workflow.path,
+    concurrency: workflow.concurrency,
+    nodes,
+    fingerprint: sha256Hex(canonicalJson(summary)),
+  };
+}
+
+/**
+ * The fingerprint of one node's definition: sha256 hex of the canonical JSON
+ * (keys sorted at every depth) of
+ *
+ * - a step: `kind`, `command`, `image`, `env`, `workdir`, `timeoutMs`,
+ *   `retry`, `needs` (sorted);
+ * - a service: its agent spec without `source` and `path` (where the
+ *   definition sits in which file), so moving text around or renaming the
+ *   file does not change it, while any change to what runs does.
+ *
+ * The node's own id is not part of it (the store keys nodes by id).
+ */
+export function nodeFingerprint(node: { step: StepSpec } | { service: ServiceSpec }): string {
+  if ('step' in node) {
+    const s = node.step;
+    return sha256Hex(
+      canonicalJson({
+        node: 'step',
+        kind: s.kind,
+        command: s.command,
+        image: s.image,
+        env: s.env,
+        workdir: s.workdir,
+        timeoutMs: s.timeoutMs,
+        retry: s.retry,
+        needs: [...new Set(s.needs)].sort(),
+      }),
+    );
+  }
+  const { source: _source, path: _path, ...agent }: AgentSpec = node.service.agent;
+  return sha256Hex(canonicalJson({ node: 'service', agent }));
+}
+
+function insertSorted<T extends { declared: number }>(list: T[], item: T): void {
+  let i = list.length;
+  while (i > 0 && (list[i - 1] as T).declared > item.declared) i--;
+  list.splice(i, 0, item);
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,735 @@
+/**
+ * The state store: one SQLite file (through better-sqlite3) holding runs,
+ * their steps and services, attempts, the append-only event log and leases.
+ *
+ * Every method is synchronous and every write is committed when it returns,
+ * so a runner killed with `kill -9` loses nothing it was told about. The file
+ * is in WAL mode with `synchronous = NORMAL`: readers (`agent status`) never
+ * block the runner, a process crash never loses a committed write, and an OS
+ * crash or power loss can lose at most the last few commits, which looks to
+ * `--resume` exactly like a runner killed a moment earlier (see docs/state.md).
+ *
+ * Errors from SQLite and the file system surface as {@link StoreError} with a
+ * one-line message and a hint; a held lease surfaces as {@link LockedError}.
+ */
+
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { toStoreError } from './errors.js';
+import { migrate } from './migrations.js';
+import type { AttemptRecord, EventRecord, LeaseRecord, RunRecord, StepRecord } from './types.js';
+import { LockedError, StoreError } from './types.js';
+
+export {
+  defaultStatePath,
+  logFilePath,
+  newRunId,
+  resolveStatePath,
+  STATE_DIR_NAME,
+  STATE_ENV_VAR,
+  workflowLeaseKey,
+} from './paths.js';
+
+/** Options of {@link Store.open}. */
+export interface StoreOpenOptions {
+  /** Path of the SQLite file; created (with its parent directories) when missing. */
+  path: string;
+  /**
+   * How long a write waits for another connection's write transaction to end
+   * before failing with "the state store is locked by another process", in ms.
+   * Default 5000 (better-sqlite3's default).
+   */
+  busyTimeoutMs?: number;
+}
+
+/** A step or service of a plan, as the store records it. */
+export interface StoreNodeInput {
+  id: string;
+  kind: 'step' | 'service';
+  fingerprint: string;
+}
+
+/** Input of {@link Store.createRun}. Times are epoch ms. */
+export interface CreateRunInput {
+  id: string;
+  workflow: string;
+  /** Absolute path of the workflow file. */
+  file: string;
+  planFingerprint: string;
+  /** In plan order; `getSteps` returns them in this order. */
+  nodes: StoreNodeInput[];
+  createdAt: number;
+}
+
+/** Input of {@link Store.acquireLease}. Times are epoch ms. */
+export interface AcquireLeaseInput {
+  /** What is locked, e.g. {@link workflowLeaseKey}'s result. */
+  key: string;
+  runId: string;
+  /** The holder's process id (`process.pid`). */
+  pid: number;
+  /** The holder's host name (`os.hostname()`). */
+  host: string;
+  /** The lease expires this many ms after `now` unless renewed. */
+  ttlMs: number;
+  now: number;
+}
+
+/** Identity of a lease holder; defaults to this process (`process.pid`, `os.hostname()`). */
+export interface LeaseHolder {
+  pid?: number;
+  host?: string;
+}
+
+type RunPatch = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'error'>>;
+type StepPatch = Partial<
+  Pick<
+    StepRecord,
+    'status' | 'fingerprint' | 'attempts' | 'startedAt' | 'finishedAt' | 'error' | 'outputs'
+  >
+>;
+type AttemptPatch = Partial<
+  Pick<AttemptRecord, 'status' | 'finishedAt' | 'exitCode' | 'error' | 'pid' | 'containerId'>
+>;
+
+interface RunRow {
+  id: string;
+  workflow: string;
+  file: string;
+  status: string;
+  plan_fingerprint: string;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  error: string | null;
+}
+
+interface StepRow {
+  run_id: string;
+  id: string;
+  kind: string;
+  status: string;
+  fingerprint: string;
+  attempts: number;
+  started_at: number | null;
+  finished_at: number | null;
+  error: string | null;
+  outputs: string | null;
+}
+
+interface AttemptRow {
+  run_id: string;
+  step_id: string;
+  attempt: number;
+  status: string;
+  started_at: number;
+  finished_at: number | null;
+  exit_code: number | null;
+  error: string | null;
+  pid: number | null;
+  container_id: string | null;
+  log_file: string | null;
+}
+
+interface EventRow {
+  seq: number;
+  run_id: string;
+  at: number;
+  type: string;
+  node: string | null;
+  data: string;
+}
+
+interface LeaseRow {
+  key: string;
+  run_id: string;
+  pid: number;
+  host: string;
+  acquired_at: number;
+  heartbeat_at: number;
+  expires_at: number;
+}
+
+const RUN_COLUMNS = {
+  status: 'status',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+  error: 'error',
+} as const satisfies Record<keyof RunPatch, string>;
+
+const STEP_COLUMNS = {
+  status: 'status',
+  fingerprint: 'fingerprint',
+  attempts: 'attempts',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+  error: 'error',
+  outputs: 'outputs',
+} as const satisfies Record<keyof StepPatch, string>;
+
+const ATTEMPT_COLUMNS = {
+  status: 'status',
+  finishedAt: 'finished_at',
+  exitCode: 'exit_code',
+  error: 'error',
+  pid: 'pid',
+  containerId: 'container_id',
+} as const satisfies Record<keyof AttemptPatch, string>;
+
+/** The SQLite state store. Open with {@link Store.open}; close with {@link Store.close}. */
+export class Store {
+  /** Absolute path of the SQLite file. */
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly updates = new Map<string, Database.Statement<unknown[]>>();
+
+  private constructor(db: Database.Database, file: string) {
+    this.db = db;
+    this.path = file;
+  }
+
+  /**
+   * Opens (creating when missing) the store at `options.path`: makes the
+   * parent directory, sets `journal_mode = WAL`, `synchronous = NORMAL`,
+   * `foreign_keys = ON` and the busy timeout, and applies pending migrations.
+   *
+   * @throws StoreError when the directory cannot be created (permission
+   *   denied, a file in the way, read-only file system), the file is not a
+   *   SQLite database or is corrupt, the disk is full, the file is read-only,
+   *   another process holds the write lock for longer than `busyTimeoutMs`, or
+   *   the file was written by a newer agentfile (schema version too new).
+   */
+  static open(options: StoreOpenOptions): Store {
+    const file = path.resolve(options.path);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    try {
+      mkdirSync(path.dirname(file), { recursive: true });
+    } catch (err) {
+      throw toStoreError(err, file);
+    }
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file, { timeout: busyTimeoutMs });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      return new Store(db, file);
+    } catch (err) {
+      if (db?.open) db.close();
+      throw toStoreError(err, file);
+    }
+  }
+
+  /** Closes the connection. Idempotent. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /**
+   * Runs `fn` in one write transaction (`BEGIN IMMEDIATE`): everything it
+   * writes is committed together when it returns, or rolled back when it
+   * throws (the error is rethrown). Nested calls join the outer transaction
+   * as a savepoint. `fn` must be synchronous.
+   *
+   * @throws StoreError for SQLite failures, mapped as in {@link Store.open}.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.guard(() => this.db.transaction(fn).immediate());
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  /**
+   * Records a new run (status `pending`) and one `pending` row per node, in
+   * the given (plan) order, in one transaction. Returns the run.
+   *
+   * @throws StoreError when a run with this id exists, or for SQLite failures.
+   */
+  createRun(input: CreateRunInput): RunRecord {
+    return this.transaction(() => {
+      if (this.getRun(input.id)) throw new StoreError(`run "${input.id}" already exists`);
+      this.db
+        .prepare(
+          `INSERT INTO runs (id, workflow, file, status, plan_fingerprint, created_at)
+           VALUES (?, ?, ?, 'pending', ?, ?)`,
+        )
+        .run(input.id, input.workflow, input.file, input.planFingerprint, input.createdAt);
+      const insert = this.db.prepare(
+        `INSERT INTO steps (run_id, id, position, kind, status, fingerprint)
+         VALUES (?, ?, ?, ?, 'pending', ?)`,
+      );
+      input.nodes.forEach((n, i) => {
+        insert.run(input.id, n.id, i, n.kind, n.fingerprint);
+      });
+      const run = this.getRun(input.id);
+      if (!run) throw new Error(`internal: run "${input.id}" vanished after insert`);
+      return run;
+    });
+  }
+
+  /** The run with this id, or undefined. */
+  getRun(id: string): RunRecord | undefined {
+    return this.guard(() => {
+      const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+      return row && toRun(row);
+    });
+  }
+
+  /** Runs, newest first (by `createdAt`, then insertion), optionally of one file and/or workflow. */
+  listRuns(filter: { file?: string; workflow?: string; limit?: number } = {}): RunRecord[] {
+    return this.guard(() => {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (filter.file !== undefined) {
+        where.push('file = ?');
+        params.push(filter.file);
+      }
+      if (filter.workflow !== undefined) {
+        where.push('workflow = ?');
+        params.push(filter.workflow);
+      }
+      let sql = 'SELECT * FROM runs';
+      if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
+      sql += ' ORDER BY created_at DESC, rowid DESC';
+      if (filter.limit !== undefined) {
+        sql += ' LIMIT ?';
+        params.push(filter.limit);
+      }
+      return (this.db.prepare(sql).all(...params) as RunRow[]).map(toRun);
+    });
+  }
+
+  /**
+   * The newest run of this file and workflow that `--resume` can continue:
+   * status `failed` or `cancelled`, or `pending` / `running` with no live
+   * lease (its runner was killed: no lease row names the run, or every such
+   * lease expired, or its holder is on this host and its pid is gone).
+   * Succeeded runs are never returned. `now` (epoch ms) defaults to `Date.now()`.
+   */
+  findResumableRun(filter: {
+    file: string;
+    workflow: string;
+    now?: number;
+  }): RunRecord | undefined {
+    return this.guard(() => {
+      const now = filter.now ?? Date.now();
+      const host = os.hostname();
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM runs
+           WHERE file = ? AND workflow = ? AND status IN ('failed', 'cancelled', 'pending', 'running')
+           ORDER BY created_at DESC, rowid DESC`,
+        )
+        .all(filter.file, filter.workflow) as RunRow[];
+      const leasesOf = this.db.prepare('SELECT * FROM leases WHERE run_id = ?');
+      for (const row of rows) {
+        if (row.status === 'failed' || row.status === 'cancelled') return toRun(row);
+        const leases = leasesOf.all(row.id) as LeaseRow[];
+        if (!leases.some((l) => leaseIsLive(l, now, host))) return toRun(row);
+      }
+      return undefined;
+    });
+  }
+
+  /**
+   * Changes some fields of a run.
+   * @throws StoreError when there is no such run.
+   */
+  updateRun(id: string, patch: RunPatch): void {
+    this.guard(() => {
+      const changed = this.update('runs', RUN_COLUMNS, patch, 'id = ?', [id]);
+      if (changed === 0 && !this.getRun(id)) throw new StoreError(`no run "${id}" in the store`);
+    });
+  }
+
+  // --------------------------------------------------------------- steps
+
+  /** The steps and services of a run, in plan order (then order of {@link Store.addStep}). */
+  getSteps(runId: string): StepRecord[] {
+    return this.guard(() =>
+      (
+        this.db
+          .prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY position')
+          .all(runId) as StepRow[]
+      ).map(toStep),
+    );
+  }
+
+  /**
+   * Changes some fields of a step or service of a run. `outputs` is stored as JSON.
+   * @throws StoreError when there is no such step.
+   */
+  updateStep(runId: string, id: string, patch: StepPatch): void {
+    this.guard(() => {
+      const values: Record<string, unknown> = { ...patch };
+      if ('outputs' in patch) {
+        values.outputs = patch.outputs == null ? null : JSON.stringify(patch.outputs);
+      }
+      const changed = this.update('steps', STEP_COLUMNS, values, 'run_id = ? AND id = ?', [
+        runId,
+        id,
+      ]);
+      if (changed === 0 && !this.hasStep(runId, id)) {
+        throw new StoreError(`no step "${id}" in run "${runId}"`);
+      }
+    });
+  }
+
+  /**
+   * Adds a `pending` node at the end of a run's order, for a resumed run whose
+   * plan gained a node.
+   * @throws StoreError when the run does not exist or already has this node.
+   */
+  addStep(runId: string, node: StoreNodeInput): void {
+    this.transaction(() => {
+      if (!this.getRun(runId)) throw new StoreError(`no run "${runId}" in the store`);
+      if (this.hasStep(runId, node.id)) {
+        throw new StoreError(`run "${runId}" already has a step "${node.id}"`);
+      }
+      this.db
+        .prepare(
+          `INSERT INTO steps (run_id, id, position, kind, status, fingerprint)
+           VALUES (?, ?, (SELECT COALESCE(MAX(position), -1) + 1 FROM steps WHERE run_id = ?),
+                   ?, 'pending', ?)`,
+        )
+        .run(runId, node.id, runId, node.kind, node.fingerprint);
+    });
+  }
+
+  // ------------------------------------------------------------ attempts
+
+  /**
+   * Records the start of an attempt (status `running`). `attempt` is 1-based.
+   * @throws StoreError when the step does not exist or the attempt is already recorded.
+   */
+  startAttempt(input: {
+    runId: string;
+    stepId: string;
+    attempt: number;
+    startedAt: number;
+    logFile: string | null;
+  }): void {
+    this.transaction(() => {
+      if (!this.hasStep(input.runId, input.stepId)) {
+        throw new StoreError(`no step "${input.stepId}" in run "${input.runId}"`);
+      }
+      const exists = this.db
+        .prepare('SELECT 1 FROM attempts WHERE run_id = ? AND step_id = ? AND attempt = ?')
+        .get(input.runId, input.stepId, input.attempt);
+      if (exists) {
+        throw new StoreError(
+          `attempt ${input.attempt} of step "${input.stepId}" in run "${input.runId}" already exists`,
+        );
+      }
+      this.db
+        .prepare(
+          `INSERT INTO attempts (run_id, step_id, attempt, status, started_at, log_file)
+           VALUES (?, ?, ?, 'running', ?, ?)`,
+        )
+        .run(input.runId, input.stepId, input.attempt, input.startedAt, input.logFile);
+    });
+  }
+
+  /**
+   * Changes some fields of an attempt.
+   * @throws StoreError when there is no such attempt.
+   */
+  updateAttempt(runId: string, stepId: string, attempt: number, patch: AttemptPatch): void {
+    this.guard(() => {
+      const changed = this.update(
+        'attempts',
+        ATTEMPT_COLUMNS,
+        patch,
+        'run_id = ? AND step_id = ? AND attempt = ?',
+        [runId, stepId, attempt],
+      );
+      if (changed > 0) return;
+      const exists = this.db
+        .prepare('SELECT 1 FROM attempts WHERE run_id = ? AND step_id = ? AND attempt = ?')
+        .get(runId, stepId, attempt);
+      if (!exists) {
+        throw new StoreError(`no attempt ${attempt} of step "${stepId}" in run "${runId}"`);
+      }
+    });
+  }
+
+  /** Attempts of a run (or of one step of it), ordered by step plan order, then attempt number. */
+  getAttempts(runId: string, stepId?: string): AttemptRecord[] {
+    return this.guard(() => {
+      const base = `SELECT a.* FROM attempts a JOIN steps s ON s.run_id = a.run_id AND s.id = a.step_id
+                    WHERE a.run_id = ?`;
+      const order = ' ORDER BY s.position, a.attempt';
+      const rows =
+        stepId === undefined
+          ? this.db.prepare(base + order).all(runId)
+          : this.db.prepare(`${base} AND a.step_id = ?${order}`).all(runId, stepId);
+      return (rows as AttemptRow[]).map(toAttempt);
+    });
+  }
+
+  // -------------------------------------------------------------- events
+
+  /**
+   * Appends an event to the run's audit log and returns its `seq`, which
+   * increases strictly across the whole store (never reused, even after
+   * deletes). `data` must be JSON-serialisable and must not hold secret values.
+   */
+  appendEvent(input: {
+    runId: string;
+    at: number;
+    type: string;
+    node: string | null;
+    data?: Record<string, unknown>;
+  }): number {
+    return this.guard(() => {
+      const info = this.db
+        .prepare('INSERT INTO events (run_id, at, type, node, data) VALUES (?, ?, ?, ?, ?)')
+        .run(input.runId, input.at, input.type, input.node, JSON.stringify(input.data ?? {}));
+      return Number(info.lastInsertRowid);
+    });
+  }
+
+  /** Events of a run in `seq` order; with `afterSeq`, only those with a greater `seq` (for tailing). */
+  getEvents(runId: string, options: { afterSeq?: number } = {}): EventRecord[] {
+    return this.guard(() =>
+      (
+        this.db
+          .prepare('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq')
+          .all(runId, options.afterSeq ?? 0) as EventRow[]
+      ).map(toEvent),
+    );
+  }
+
+  // -------------------------------------------------------------- leases
+
+  /**
+   * Takes the lease `key` for a run, or refreshes it when this same holder
+   * (run id, pid and host) has it already. A lease held by someone else is
+   * taken over when it is stale: expired (`expiresAt < now`), or held on
+   * `input.host` by a pid that no longer exists (`kill(pid, 0)` → ESRCH).
+   *
+   * @throws LockedError when another live holder has it (with the holder).
+   */
+  acquireLease(input: AcquireLeaseInput): void {
+    this.transaction(() => {
+      const row = this.leaseRow(input.key);
+      if (
+        row &&
+        !(row.run_id === input.runId && row.pid === input.pid && row.host === input.host) &&
+        leaseIsLive(row, input.now, input.host)
+      ) {
+        throw lockedError(row);
+      }
+      this.db
+        .prepare(
+          `INSERT INTO leases (key, run_id, pid, host, acquired_at, heartbeat_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (key) DO UPDATE SET
+             acquired_at = CASE
+               WHEN leases.run_id = excluded.run_id AND leases.pid = excluded.pid
+                    AND leases.host = excluded.host THEN leases.acquired_at
+               ELSE excluded.acquired_at END,
+             run_id = excluded.run_id, pid = excluded.pid, host = excluded.host,
+             heartbeat_at = excluded.heartbeat_at,
+             expires_at = excluded.expires_at`,
+        )
+        .run(
+          input.key,
+          input.runId,
+          input.pid,
+          input.host,
+          input.now,
+          input.now,
+          input.now + input.ttlMs,
+        );
+    });
+  }
+
+  /**
+   * Heartbeat: extends the lease to `now + ttlMs` (epoch ms, ms). The holder
+   * is identified by `runId` and `holder` (default: this process's pid and
+   * host name). When nobody holds the key any more, it is taken again.
+   *
+   * @throws LockedError when another holder has taken it over meanwhile.
+   */
+  renewLease(
+    key: string,
+    runId: string,
+    ttlMs: number,
+    now: number,
+    holder: LeaseHolder = {},
+  ): void {
+    const pid = holder.pid ?? process.pid;
+    const host = holder.host ?? os.hostname();
+    this.transaction(() => {
+      const row = this.leaseRow(key);
+      if (!row) {
+        this.acquireLease({ key, runId, pid, host, ttlMs, now });
+        return;
+      }
+      if (row.run_id !== runId || row.pid !== pid || row.host !== host) throw lockedError(row);
+      this.db
+        .prepare('UPDATE leases SET heartbeat_at = ?, expires_at = ? WHERE key = ?')
+        .run(now, now + ttlMs, key);
+    });
+  }
+
+  /**
+   * Gives the lease up when this holder (run id, and `holder`, default this
+   * process) has it; does nothing when someone else has taken it over.
+   */
+  releaseLease(key: string, runId: string, holder: LeaseHolder = {}): void {
+    this.guard(() => {
+      this.db
+        .prepare('DELETE FROM leases WHERE key = ? AND run_id = ? AND pid = ? AND host = ?')
+        .run(key, runId, holder.pid ?? process.pid, holder.host ?? os.hostname());
+    });
+  }
+
+  /** The current holder of `key`, live or stale, or undefined. */
+  getLease(key: string): LeaseRecord | undefined {
+    return this.guard(() => {
+      const row = this.leaseRow(key);
+      return row && toLease(row);
+    });
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw toStoreError(err, this.path);
+    }
+  }
+
+  private hasStep(runId: string, id: string): boolean {
+    return !!this.db.prepare('SELECT 1 FROM steps WHERE run_id = ? AND id = ?').get(runId, id);
+  }
+
+  private leaseRow(key: string): LeaseRow | undefined {
+    return this.db.prepare('SELECT * FROM leases WHERE key = ?').get(key) as LeaseRow | undefined;
+  }
+
+  /** `UPDATE table SET <patched columns> WHERE ...`; returns the number of rows changed. */
+  private update(
+    table: string,
+    columns: Record<string, string>,
+    patch: Record<string, unknown>,
+    where: string,
+    whereParams: unknown[],
+  ): number {
+    const keys = Object.keys(columns).filter((k) => k in patch && patch[k] !== undefined);
+    if (keys.length === 0) {
+      const exists = this.db.prepare(`SELECT 1 FROM ${table} WHERE ${where}`).get(...whereParams);
+      return exists ? 1 : 0;
+    }
+    const sql = `UPDATE ${table} SET ${keys.map((k) => `${columns[k]} = ?`).join(', ')} WHERE ${where}`;
+    let stmt = this.updates.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.updates.set(sql, stmt);
+    }
+    return stmt.run(...keys.map((k) => patch[k]), ...whereParams).changes;
+  }
+}
+
+/**
+ * A lease is live unless it expired (`expiresAt < now`) or its holder is on
+ * `localHost` and its pid is gone.
+ */
+function leaseIsLive(row: LeaseRow, now: number, localHost: string): boolean {
+  if (row.expires_at < now) return false;
+  if (row.host === localHost && !pidAlive(row.pid)) return false;
+  return true;
+}
+
+/** Whether a process with this pid exists (`kill(pid, 0)`; EPERM means it exists but is not ours). */
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+function lockedError(row: LeaseRow): LockedError {
+  return new LockedError(
+    `the workflow is locked by run ${row.run_id} (pid ${row.pid} on ${row.host}, last heartbeat ${new Date(row.heartbeat_at).toISOString()})`,
+    { runId: row.run_id, pid: row.pid, host: row.host, heartbeatAt: row.heartbeat_at },
+  );
+}
+
+function toRun(r: RunRow): RunRecord {
+  return {
+    id: r.id,
+    workflow: r.workflow,
+    file: r.file,
+    status: r.status as RunRecord['status'],
+    planFingerprint: r.plan_fingerprint,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    error: r.error,
+  };
+}
+
+function toStep(r: StepRow): StepRecord {
+  return {
+    runId: r.run_id,
+    id: r.id,
+    kind: r.kind as StepRecord['kind'],
+    status: r.status as StepRecord['status'],
+    fingerprint: r.fingerprint,
+    attempts: r.attempts,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    error: r.error,
+    outputs: r.outputs === null ? null : (JSON.parse(r.outputs) as Record<string, string>),
+  };
+}
+
+function toAttempt(r: AttemptRow): AttemptRecord {
+  return {
+    runId: r.run_id,
+    stepId: r.step_id,
+    attempt: r.attempt,
+    status: r.status as AttemptRecord['status'],
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    exitCode: r.exit_code,
+    error: r.error,
+    pid: r.pid,
+    containerId: r.container_id,
+    logFile: r.log_file,
+  };
+}
+
+function toEvent(r: EventRow): EventRecord {
+  return {
+    seq: r.seq,
+    runId: r.run_id,
+    at: r.at,
+    type: r.type,
+    node: r.node,
+    data: JSON.parse(r.data) as Record<string, unknown>,
+  };
+}
+
+function toLease(r: LeaseRow): LeaseRecord {
+  return {
+    key: r.key,
+    runId: r.run_id,
+    pid: r.pid,
+    host: r.host,
+    acquiredAt: r.acquired_at,
+    heartbeatAt: r.heartbeat_at,
+    expiresAt: r.expires_at,
+  };
+}

@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { agent, repoRoot, tempDir } from './cli.js';
+
+const cases: { name: string; yaml: string; expect: RegExp }[] = [
+  {
+    name: 'syntax',
+    yaml: 'apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: w\nspec:\n  steps: {}\n',
+    expect: /^bad\.yaml:\d+:\d+: .+ \[yaml\/syntax\]$/m,
+  },
+  {
+    name: 'unknown key',
+    yaml: 'apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: w }\nspec:\n  steps:\n    a:\n      runn: echo hi\n',
+    expect: /^bad\.yaml:7:7: .*"runn".* \[schema\/unknown-key\]$/m,
+  },
+  {
+    name: 'wrong type',
+    yaml: 'apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: w }\nspec:\n  concurrency: four\n  steps:\n    a:\n      run: echo hi\n',
+    expect: /^bad\.yaml:5:16: .*concurrency.* \[schema\/type\]$/m,
+  },
+  {
+    name: 'unknown need',
+    yaml: 'apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: w }\nspec:\n  steps:\n    a:\n      run: echo hi\n    b:\n      needs: [a, nope]\n      run: echo hi\n',
+    expect: /^bad\.yaml:9:18: .*"nope".* \[workflow\/unknown-need\]$/m,
+  },
+  {
+    name: 'cycle',
+    yaml: 'apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: w }\nspec:\n  steps:\n    a:\n      needs: [b]\n      run: echo a\n    b:\n      needs: [a]\n      run: echo b\n',
+    expect: /^bad\.yaml:\d+:\d+: .*a -> b -> a.* \[workflow\/cycle\]$/m,
+  },
+];
+
+describe('bad configuration', () => {
+  for (const c of cases) {
+    it(`${c.name}: lint exits 1 with file:line:col, run exits 2 and starts nothing`, async () => {
+      const dir = await tempDir();
+      await writeFile(join(dir, 'bad.yaml'), c.yaml);
+      const lint = await agent(['lint', 'bad.yaml'], { cwd: dir });
+      expect(lint.stdout).toMatch(c.expect);
+      expect(lint.exitCode).toBe(1);
+      expect(lint.stdout + lint.stderr).not.toMatch(/\n\s+at /);
+
+      const run = await agent(['run', 'bad.yaml'], { cwd: dir });
+      expect(run.exitCode).toBe(2);
+      expect(run.stderr).toMatch(c.expect);
+      expect(run.stderr).toContain('nothing was run');
+      expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(dir, '.agentfile'))).toBe(false);
+    });
+  }
+
+  it('reports every problem of a file with several, sorted by position', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'bad.yaml'),
+      'apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: w }\nspec:\n  concurrency: four\n  steps:\n    a:\n      runn: echo hi\n    b:\n      needs: [nope]\n      run: echo b\n',
+    );
+    const lint = await agent(['lint', 'bad.yaml'], { cwd: dir });
+    expect(lint.exitCode).toBe(1);
+    const heads = lint.stdout.split('\n').filter((l) => /^bad\.yaml:\d+:\d+: /.test(l));
+    expect(heads.length).toBeGreaterThanOrEqual(3);
+    const positions = heads.map((l) => l.split(':').slice(1, 3).map(Number) as [number, number]);
+    const sorted = [...positions].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    expect(positions).toEqual(sorted);
+  });
+
+  it('a missing file: lint exits 1, run exits 2, one line, no stack trace', async () => {
+    const dir = await tempDir();
+    const lint = await agent(['lint', 'missing.yaml'], { cwd: dir });
+    expect(lint.exitCode).toBe(1);
+    expect(lint.stdout).toMatch(/^missing\.yaml:1:1: /m);
+    const run = await agent(['run', 'missing.yaml'], { cwd: dir });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an invalid invocation exits 2', async () => {
+    const r = await agent(['run', '--output', 'sideways'], { cwd: repoRoot });
+    expect(r.exitCode).toBe(2);
+    const unknown = await agent(['frobnicate'], { cwd: repoRoot });
+    expect(unknown.exitCode).toBe(2);
+  });
+
+  it('the bundled examples lint clean', async () => {
+    const r = await agent(['lint', 'examples/hello-agent/agent.yaml', 'examples/hello-agent/workflow.yaml', 'agent.yaml'], {
+      cwd: repoRoot,
+    });
+    expect(r.exitCode, r.stdout).toBe(0);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * Runs the built `agent` binary (bin/agent.js → dist/) as a user would, in
+ * temp directories. `npm test` builds dist first.
+ */
+
+import { cp, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type ResultPromise, execa } from 'execa';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+export const agentBin = join(repoRoot, 'bin/agent.js');
+
+/** Result of a finished `agent` invocation. */
+export interface AgentResult {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/** Environment for the CLI under test: plain output, no inherited state override. */
+export function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = { CI: 'true', FORCE_COLOR: '0', ...extra };
+  return env;
+}
+
+/** Runs `agent ...args` to completion (never rejects on a non-zero exit). */
+export async function agent(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number } = { cwd: repoRoot },
+): Promise<AgentResult> {
+  const started = Date.now();
+  const r = await execa('node', [agentBin, ...args], {
+    cwd: options.cwd,
+    env: cliEnv(options.env),
+    reject: false,
+    timeout: options.timeoutMs ?? 120_000,
+    all: false,
+  });
+  return {
+    exitCode: r.exitCode,
+    stdout: String(r.stdout),
+    stderr: String(r.stderr),
+    durationMs: Date.now() - started,
+  };
+}
+
+/** Starts `agent ...args` in the background; the caller signals or kills it. */
+export function spawnAgent(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): ResultPromise<{ reject: false; cwd: string; env: Record<string, string>; buffer: true }> {
+  return execa('node', [agentBin, ...args], {
+    cwd: options.cwd,
+    env: cliEnv(options.env),
+    reject: false,
+    buffer: true,
+  });
+}
+
+/** A fresh temp directory. */
+export function tempDir(prefix = 'agentfile-e2e-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** Copies an example directory into a fresh temp directory and returns its path. */
+export async function copyExample(name: string): Promise<string> {
+  const dir = await tempDir(`agentfile-${name}-`);
+  await cp(join(repoRoot, 'examples', name), dir, { recursive: true });
+  return dir;
+}

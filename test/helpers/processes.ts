@@ -1,0 +1,71 @@
+/**
+ * Process checks for tests that kill process groups: "alive" means present
+ * and not a zombie (a zombie has exited; it only waits to be reaped, which
+ * an init process that does not reap may never do).
+ */
+
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Parsed `/proc/<pid>/stat`: state letter and process group id; undefined when the process is gone. */
+function readStat(pid: number): { state: string; pgid: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const state = rest[0] ?? '';
+  const pgid = Number(rest[2]);
+  return { state, pgid };
+}
+
+/** True when a process with this pid exists and is not a zombie. */
+export function processAlive(pid: number): boolean {
+  const stat = readStat(pid);
+  if (stat !== undefined) return stat.state !== 'Z' && stat.state !== 'X';
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Pids of the live (non-zombie) processes of process group `pgid`, from /proc. */
+export function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const stat = readStat(pid);
+    if (stat && stat.pgid === pgid && stat.state !== 'Z' && stat.state !== 'X') members.push(pid);
+  }
+  return members;
+}
+
+/** True when any live process of process group `pgid` remains. */
+export function pgidAlive(pgid: number): boolean {
+  return groupMembers(pgid).length > 0;
+}
+
+/**
+ * Polls `predicate` every `intervalMs` (default 25) until it returns true;
+ * rejects after `timeoutMs` (default 10 000) with `message`.
+ */
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  options: { timeoutMs?: number; intervalMs?: number; message?: string } = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const intervalMs = options.intervalMs ?? 25;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() >= deadline) {
+      throw new Error(options.message ?? `condition not met within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

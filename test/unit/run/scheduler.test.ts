@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import type { Plan, PlanNode } from '../../../src/plan/compile.js';
+import {
+  blockedSteps,
+  idleServices,
+  readySteps,
+  wantedServices,
+} from '../../../src/run/scheduler.js';
+import type { ServiceStatus, StepStatus } from '../../../src/run/status.js';
+
+/** A plan from `[id, kind, needs]` triples, in plan order (no specs: the scheduler reads only the graph). */
+function plan(nodes: [string, 'step' | 'service', string[]][], concurrency = 4): Plan {
+  const list: PlanNode[] = nodes.map(([id, kind, needs], index) => ({
+    id,
+    kind,
+    needs: [...needs].sort(),
+    dependents: nodes
+      .filter(([, , n]) => n.includes(id))
+      .map(([d]) => d)
+      .sort(),
+    fingerprint: id,
+    index,
+  }));
+  return { workflow: 'w', file: '/w.yaml', concurrency, nodes: list, fingerprint: 'p' };
+}
+
+function states(
+  p: Plan,
+  set: Record<string, StepStatus | ServiceStatus> = {},
+): Map<string, StepStatus | ServiceStatus> {
+  return new Map(p.nodes.map((n) => [n.id, set[n.id] ?? 'pending']));
+}
+
+const ids = (nodes: PlanNode[]) => nodes.map((n) => n.id);
+
+describe('readySteps', () => {
+  const diamond = plan([
+    ['a', 'step', []],
+    ['b', 'step', ['a']],
+    ['c', 'step', ['a']],
+    ['d', 'step', ['b', 'c']],
+  ]);
+
+  it('starts with the roots, then fans out in plan order', () => {
+    expect(ids(readySteps(diamond, states(diamond), 4))).toEqual(['a']);
+    expect(ids(readySteps(diamond, states(diamond, { a: 'succeeded' }), 4))).toEqual(['b', 'c']);
+    expect(
+      ids(readySteps(diamond, states(diamond, { a: 'succeeded', b: 'succeeded' }), 4)),
+    ).toEqual(['c']);
+    expect(
+      ids(readySteps(diamond, states(diamond, { a: 'succeeded', b: 'succeeded', c: 'succeeded' }), 4)),
+    ).toEqual(['d']);
+  });
+
+  it('respects concurrency, counting running steps', () => {
+    const wide = plan([
+      ['a', 'step', []],
+      ['b', 'step', []],
+      ['c', 'step', []],
+    ]);
+    expect(ids(readySteps(wide, states(wide), 2))).toEqual(['a', 'b']);
+    expect(ids(readySteps(wide, states(wide, { a: 'running' }), 2))).toEqual(['b']);
+    expect(ids(readySteps(wide, states(wide, { a: 'running', b: 'running' }), 2))).toEqual([]);
+  });
+
+  it('gates steps on healthy services, not started ones', () => {
+    const p = plan([
+      ['api', 'service', []],
+      ['smoke', 'step', ['api']],
+    ]);
+    expect(ids(readySteps(p, states(p, { api: 'starting' }), 4))).toEqual([]);
+    expect(ids(readySteps(p, states(p, { api: 'healthy' }), 4))).toEqual(['smoke']);
+  });
+
+  it('does not treat a failed need as satisfied', () => {
+    expect(ids(readySteps(diamond, states(diamond, { a: 'failed' }), 4))).toEqual([]);
+  });
+});
+
+describe('wantedServices', () => {
+  const p = plan([
+    ['api', 'service', []],
+    ['db', 'service', []],
+    ['build', 'step', []],
+    ['smoke', 'step', ['api', 'build']],
+    ['late', 'step', ['db', 'smoke']],
+  ]);
+
+  it('starts a service only once a step that needs it waits on nothing but services', () => {
+    expect(ids(wantedServices(p, states(p)))).toEqual([]);
+    expect(ids(wantedServices(p, states(p, { build: 'succeeded' })))).toEqual(['api']);
+    expect(
+      ids(
+        wantedServices(
+          p,
+          states(p, { build: 'succeeded', api: 'healthy', smoke: 'succeeded' }),
+        ),
+      ),
+    ).toEqual(['db']);
+  });
+
+  it('does not restart a service that is already starting', () => {
+    expect(ids(wantedServices(p, states(p, { build: 'succeeded', api: 'starting' })))).toEqual([]);
+  });
+});
+
+describe('idleServices', () => {
+  const p = plan([
+    ['api', 'service', []],
+    ['a', 'step', ['api']],
+    ['b', 'step', ['api']],
+  ]);
+
+  it('stops a service once every step that needs it is done', () => {
+    expect(ids(idleServices(p, states(p, { api: 'healthy', a: 'succeeded', b: 'running' })))).toEqual([]);
+    expect(ids(idleServices(p, states(p, { api: 'healthy', a: 'succeeded', b: 'failed' })))).toEqual([
+      'api',
+    ]);
+  });
+});
+
+describe('blockedSteps', () => {
+  const chain = plan([
+    ['api', 'service', []],
+    ['a', 'step', []],
+    ['b', 'step', ['a']],
+    ['c', 'step', ['b']],
+    ['d', 'step', ['api']],
+  ]);
+
+  it('finds the steps that can never run, one level at a time', () => {
+    const s = states(chain, { a: 'failed', api: 'unhealthy' });
+    expect(ids(blockedSteps(chain, s))).toEqual(['b', 'd']);
+    s.set('b', 'skipped');
+    s.set('d', 'skipped');
+    expect(ids(blockedSteps(chain, s))).toEqual(['c']);
+  });
+
+  it('does not block on a timed-out need being retried elsewhere: only terminal failures', () => {
+    expect(ids(blockedSteps(chain, states(chain, { a: 'running', api: 'starting' })))).toEqual([]);
+  });
+});
