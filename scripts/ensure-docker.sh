@@ -20,6 +20,9 @@
 #                              libraries it links, plus busybox,
 #                              PATH=/usr/bin:/bin, WORKDIR /app,
 #                              CMD ["node"]                         (~100 MB)
+#   4. tags them under the public names the examples use, node:20 and
+#      busybox:1.36, when no image of that name is present, so examples
+#      written for a machine with a registry run here unchanged.
 #
 # Machines with a registry don't need this: use your own Docker and images
 # (the examples take their base image as a build argument).
@@ -110,4 +113,15 @@ if ! docker image inspect local/node:20 >/dev/null 2>&1; then
   import_rootfs "$root" local/node:20 'ENV PATH=/usr/bin:/bin' 'WORKDIR /app' 'CMD ["node"]'
 fi
 
-log "ready: Docker $(docker version --format '{{.Server.Version}}') with local/busybox:latest, local/node:20"
+# The examples name public images (node:20, busybox:1.36) so they run on a
+# user's machine with a registry; here those names point at the local images.
+alias_image() { # local-image public-name
+  if ! docker image inspect "$2" >/dev/null 2>&1; then
+    docker tag "$1" "$2"
+    log "tagged $1 as $2"
+  fi
+}
+alias_image local/node:20 node:20
+alias_image local/busybox:latest busybox:1.36
+
+log "ready: Docker $(docker version --format '{{.Server.Version}}') with local/busybox:latest (busybox:1.36), local/node:20 (node:20)"

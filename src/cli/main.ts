@@ -12,18 +12,18 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { type LoadResult, loadProject } from '../config/index.js';
 import { type Diagnostic, formatDiagnostic, hasErrors } from '../config/diagnostics.js';
+import { type LoadResult, loadProject } from '../config/index.js';
 import type { WorkflowSpec } from '../config/model.js';
 import { EngineUnavailableError } from '../executors/types.js';
 import { compilePlan } from '../plan/compile.js';
 import { planToJson, renderPlanText } from '../plan/render.js';
-import { JsonReporter, PlainReporter } from '../report/plain.js';
 import { ListrReporter } from '../report/listr.js';
+import { JsonReporter, PlainReporter } from '../report/plain.js';
 import type { Reporter } from '../report/types.js';
 import { defaultExecutors } from '../run/executors.js';
 import { formatMs, ResumeError, runWorkflow } from '../run/runner.js';
-import { Store, resolveStatePath } from '../store/store.js';
+import { resolveStatePath, Store } from '../store/store.js';
 import { LockedError, StoreError } from '../store/types.js';
 
 /** Exit codes, as documented in docs/cli.md. */
@@ -84,7 +84,11 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .command('lint')
     .description('validate files against the JSON Schemas and the semantic rules')
     .argument('[files...]', 'files to check', ['agent.yaml'])
-    .addOption(new Option('--format <format>', 'output format').choices(['pretty', 'json']).default('pretty'))
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['pretty', 'json'])
+        .default('pretty'),
+    )
     .action(async (files: string[], opts: { format: 'pretty' | 'json' }) => {
       exitCode = await lintCommand(files, opts, io);
     });
@@ -94,7 +98,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .description('compile a workflow to its DAG plan and print it')
     .argument('[file]', 'workflow file', 'agent.yaml')
     .option('-w, --workflow <name>', 'the workflow to plan, when the file has several')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
+    )
     .action(async (file: string, opts: { workflow?: string; format: 'text' | 'json' }) => {
       exitCode = await planCommand(file, opts, io);
     });
@@ -104,10 +110,19 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .description('run a workflow; every state change is checkpointed to the state store')
     .argument('[file]', 'workflow file', 'agent.yaml')
     .option('-w, --workflow <name>', 'the workflow to run, when the file has several')
-    .option('--resume [run]', 'continue the latest failed, cancelled or interrupted run (or the given run id)')
-    .option('--state <path>', 'state database (default: .agentfile/state.db beside the file; env AGENTFILE_STATE)')
+    .option(
+      '--resume [run]',
+      'continue the latest failed, cancelled or interrupted run (or the given run id)',
+    )
+    .option(
+      '--state <path>',
+      'state database (default: .agentfile/state.db beside the file; env AGENTFILE_STATE)',
+    )
     .addOption(
-      new Option('--output <mode>', 'progress output: tty (live tree), plain (a line per event), json (NDJSON)')
+      new Option(
+        '--output <mode>',
+        'progress output: tty (live tree), plain (a line per event), json (NDJSON)',
+      )
         .choices(['auto', 'tty', 'plain', 'json'])
         .default('auto'),
     )
@@ -126,7 +141,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .argument('[file]', 'workflow file whose store to read', 'agent.yaml')
     .option('--state <path>', 'state database (default: .agentfile/state.db beside the file)')
     .option('-n, --limit <n>', 'how many runs', '20')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
+    )
     .action(async (file: string, opts: { state?: string; limit: string; format: string }) => {
       exitCode = await runsCommand(file, opts, io);
     });
@@ -160,7 +177,11 @@ function printDiagnostics(diagnostics: Diagnostic[], result: LoadResult, io: Cli
   }
 }
 
-async function lintCommand(files: string[], opts: { format: 'pretty' | 'json' }, io: CliIo): Promise<number> {
+async function lintCommand(
+  files: string[],
+  opts: { format: 'pretty' | 'json' },
+  io: CliIo,
+): Promise<number> {
   const all: Diagnostic[] = [];
   let failed = false;
   for (const file of files) {
@@ -183,11 +204,19 @@ async function lintCommand(files: string[], opts: { format: 'pretty' | 'json' },
 }
 
 /** Loads a file and picks its workflow, or throws CliError (exit 2) after printing diagnostics. */
-async function loadWorkflow(file: string, workflowName: string | undefined, io: CliIo): Promise<WorkflowSpec> {
+async function loadWorkflow(
+  file: string,
+  workflowName: string | undefined,
+  io: CliIo,
+): Promise<WorkflowSpec> {
   const result = await loadProject(file, { cwd: io.cwd });
   if (!result.project || hasErrors(result.diagnostics)) {
     printDiagnostics(result.diagnostics, result, io);
-    throw new CliError(`${file} is not valid; nothing was run`, ExitCode.invalid, `run \`agent lint ${file}\` for details`);
+    throw new CliError(
+      `${file} is not valid; nothing was run`,
+      ExitCode.invalid,
+      `run \`agent lint ${file}\` for details`,
+    );
   }
   printDiagnostics(result.diagnostics, result, io); // warnings
   const { workflows } = result.project;
@@ -227,7 +256,9 @@ async function planCommand(
   const workflow = await loadWorkflow(file, opts.workflow, io);
   const plan = compilePlan(workflow);
   io.stdout.write(
-    opts.format === 'json' ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : `${renderPlanText(plan, { cwd: io.cwd })}\n`,
+    opts.format === 'json'
+      ? `${JSON.stringify(planToJson(plan), null, 2)}\n`
+      : `${renderPlanText(plan, { cwd: io.cwd })}\n`,
   );
   return ExitCode.ok;
 }
@@ -263,7 +294,12 @@ async function runCommand(
 ): Promise<number> {
   const workflow = await loadWorkflow(file, opts.workflow, io);
   const plan = compilePlan(workflow);
-  const statePath = resolveStatePath({ workflowFile: workflow.path, flag: opts.state, env: io.env, cwd: io.cwd });
+  const statePath = resolveStatePath({
+    workflowFile: workflow.path,
+    flag: opts.state,
+    env: io.env,
+    cwd: io.cwd,
+  });
   const store = openStore(statePath);
   const reporter = pickReporter(opts.output, io);
   const controller = new AbortController();
@@ -274,7 +310,9 @@ async function runCommand(
       io.stderr.write(`\nagent: ${signal} received, cancelling the run (send it again to force)\n`);
       controller.abort();
     } else {
-      io.stderr.write(`agent: ${signal} received again, exiting now; leftovers are removed by the next --resume\n`);
+      io.stderr.write(
+        `agent: ${signal} received again, exiting now; leftovers are removed by the next --resume\n`,
+      );
       process.exit(ExitCode.interrupted);
     }
   };
@@ -312,9 +350,12 @@ async function runCommand(
         `run ${h.runId} (pid ${h.pid} on ${h.host}) holds it; wait for it to finish, or stop it`,
       );
     }
-    if (error instanceof EngineUnavailableError) throw new CliError(error.message, ExitCode.unavailable, error.hint);
-    if (error instanceof StoreError) throw new CliError(error.message, ExitCode.unavailable, error.hint);
-    if (error instanceof ResumeError) throw new CliError(error.message, ExitCode.invalid, error.hint);
+    if (error instanceof EngineUnavailableError)
+      throw new CliError(error.message, ExitCode.unavailable, error.hint);
+    if (error instanceof StoreError)
+      throw new CliError(error.message, ExitCode.unavailable, error.hint);
+    if (error instanceof ResumeError)
+      throw new CliError(error.message, ExitCode.invalid, error.hint);
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
@@ -354,9 +395,16 @@ async function runsCommand(
       r.error ?? '',
     ]);
     const header = ['RUN', 'WORKFLOW', 'STATUS', 'CREATED (UTC)', 'DURATION', 'ERROR'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+    const widths = header.map((h, i) =>
+      Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)),
+    );
     for (const row of [header, ...rows]) {
-      io.stdout.write(`${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()}\n`);
+      io.stdout.write(
+        `${row
+          .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+          .join('  ')
+          .trimEnd()}\n`,
+      );
     }
     return ExitCode.ok;
   } finally {

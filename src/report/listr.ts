@@ -12,7 +12,10 @@ import type { RunEvent } from '../run/events.js';
 import { formatMs } from '../run/runner.js';
 import type { Output, Reporter } from './types.js';
 
-type Outcome = { kind: 'ok'; title: string } | { kind: 'skip'; title: string } | { kind: 'fail'; message: string };
+type Outcome =
+  | { kind: 'ok'; title: string }
+  | { kind: 'skip'; title: string }
+  | { kind: 'fail'; message: string };
 
 /** The part of listr2's task wrapper this reporter uses. */
 interface TaskHandle {
@@ -55,23 +58,42 @@ export class ListrReporter implements Reporter {
           const done = new Promise<Outcome>((r) => {
             resolve = r;
           });
-          this.nodes.set(n.id, { id: n.id, kind: n.kind, title: `${n.kind} ${n.id}`, done, resolve });
+          this.nodes.set(n.id, {
+            id: n.id,
+            kind: n.kind,
+            title: `${n.kind} ${n.id}`,
+            done,
+            resolve,
+          });
         }
-        for (const id of event.reused) this.node(id)?.resolve({ kind: 'skip', title: `step ${id} (reused from the earlier attempt)` });
+        for (const id of event.reused)
+          this.node(id)?.resolve({
+            kind: 'skip',
+            title: `step ${id} (reused from the earlier attempt)`,
+          });
         this.start();
         return;
       }
       case 'run.finished':
-        for (const n of this.nodes.values()) n.resolve({ kind: 'skip', title: `${n.kind} ${n.id}` });
+        for (const n of this.nodes.values())
+          n.resolve({ kind: 'skip', title: `${n.kind} ${n.id}` });
         return;
       case 'service.starting':
         this.update(event.service, `service ${event.service} · starting (${event.detail})`);
         return;
       case 'service.started':
-        this.update(event.service, `service ${event.service} · waiting for health check`, event.endpoint);
+        this.update(
+          event.service,
+          `service ${event.service} · waiting for health check`,
+          event.endpoint,
+        );
         return;
       case 'service.probe_failed':
-        this.update(event.service, undefined, `health check failed${event.counted ? '' : ' (start period)'}: ${event.error}`);
+        this.update(
+          event.service,
+          undefined,
+          `health check failed${event.counted ? '' : ' (start period)'}: ${event.error}`,
+        );
         return;
       case 'service.status': {
         const n = this.node(event.service);
@@ -80,7 +102,11 @@ export class ListrReporter implements Reporter {
           case 'starting':
             return;
           case 'healthy':
-            this.update(event.service, `service ${event.service} · healthy${event.durationMs !== undefined ? ` in ${formatMs(event.durationMs)}` : ''}`, '');
+            this.update(
+              event.service,
+              `service ${event.service} · healthy${event.durationMs !== undefined ? ` in ${formatMs(event.durationMs)}` : ''}`,
+              '',
+            );
             return;
           case 'stopped':
             n.resolve({ kind: 'ok', title: `service ${event.service} · stopped` });
@@ -93,7 +119,10 @@ export class ListrReporter implements Reporter {
           case 'failed':
             n.resolve({
               kind: 'fail',
-              message: [event.error ?? event.status, ...(event.logTail ?? []).map((l) => `  | ${l}`)].join('\n'),
+              message: [
+                event.error ?? event.status,
+                ...(event.logTail ?? []).map((l) => `  | ${l}`),
+              ].join('\n'),
             });
             return;
         }
@@ -110,22 +139,34 @@ export class ListrReporter implements Reporter {
         this.update(event.step, undefined, event.line);
         return;
       case 'step.retrying':
-        this.update(event.step, `step ${event.step} · retrying in ${formatMs(event.delayMs)} (${event.error})`);
+        this.update(
+          event.step,
+          `step ${event.step} · retrying in ${formatMs(event.delayMs)} (${event.error})`,
+        );
         return;
       case 'step.finished': {
         const n = this.node(event.step);
         if (!n) return;
         if (event.status === 'succeeded') {
-          n.resolve({ kind: 'ok', title: `step ${event.step} · ${formatMs(event.durationMs)}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}` });
+          n.resolve({
+            kind: 'ok',
+            title: `step ${event.step} · ${formatMs(event.durationMs)}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`,
+          });
         } else if (event.status === 'cancelled') {
           n.resolve({ kind: 'skip', title: `step ${event.step} · cancelled` });
         } else {
-          n.resolve({ kind: 'fail', message: `step ${event.step} · ${event.status.replace('_', ' ')}: ${event.error ?? ''}` });
+          n.resolve({
+            kind: 'fail',
+            message: `step ${event.step} · ${event.status.replace('_', ' ')}: ${event.error ?? ''}`,
+          });
         }
         return;
       }
       case 'step.skipped':
-        this.node(event.step)?.resolve({ kind: 'skip', title: `step ${event.step} · skipped (${event.reason})` });
+        this.node(event.step)?.resolve({
+          kind: 'skip',
+          title: `step ${event.step} · skipped (${event.reason})`,
+        });
         return;
     }
   }

@@ -34,10 +34,7 @@ export function backoffDelay(
   if (!Number.isInteger(attempt) || attempt < 1) {
     throw new RangeError(`attempt must be an integer >= 1, got ${attempt}`);
   }
-  const nominal = Math.min(
-    options.maxMs,
-    options.initialMs * options.factor ** (attempt - 1),
-  );
+  const nominal = Math.min(options.maxMs, options.initialMs * options.factor ** (attempt - 1));
   if (options.jitter === false) return Math.round(nominal);
   return Math.round(nominal / 2 + (nominal / 2) * random);
 }

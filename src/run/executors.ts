@@ -5,7 +5,7 @@
  */
 
 import { DockerEngine } from '../executors/docker.js';
-import { ProcessExecutor, killProcessGroup } from '../executors/process.js';
+import { killProcessGroup, ProcessExecutor } from '../executors/process.js';
 import type { Executors } from './runner.js';
 
 /** Executors backed by real processes and the real Docker engine. */

@@ -19,8 +19,8 @@ import {
 import { probeOnce } from '../health/probe.js';
 import { waitHealthy } from '../health/wait-healthy.js';
 import type { Plan, PlanNode } from '../plan/compile.js';
-import { logFilePath, newRunId, workflowLeaseKey } from '../store/store.js';
 import type { Store } from '../store/store.js';
+import { logFilePath, newRunId, workflowLeaseKey } from '../store/store.js';
 import type { RunRecord, StepRecord } from '../store/types.js';
 import { backoffDelay } from './backoff.js';
 import type { EventListener, RunEvent } from './events.js';
@@ -168,7 +168,8 @@ class Execution {
     const usesDocker = needsDocker(plan);
     if (usesDocker) {
       const factory = this.options.executors.docker;
-      if (!factory) throw new EngineUnavailableError('this workflow needs Docker, and no engine is configured');
+      if (!factory)
+        throw new EngineUnavailableError('this workflow needs Docker, and no engine is configured');
       this.docker = factory();
       await this.docker.ping();
     }
@@ -179,14 +180,24 @@ class Execution {
     this.runId = previous?.id ?? newRunId();
     const key = leaseKey(plan);
     const ttl = this.options.leaseTtlMs ?? 30_000;
-    store.acquireLease({ key, runId: this.runId, pid: process.pid, host: hostname(), ttlMs: ttl, now: Date.now() });
-    const heartbeat = setInterval(() => {
-      try {
-        store.renewLease(key, this.runId, ttl, Date.now());
-      } catch {
-        // A lost lease or a failed write surfaces at the next state write.
-      }
-    }, Math.max(1000, Math.floor(ttl / 3)));
+    store.acquireLease({
+      key,
+      runId: this.runId,
+      pid: process.pid,
+      host: hostname(),
+      ttlMs: ttl,
+      now: Date.now(),
+    });
+    const heartbeat = setInterval(
+      () => {
+        try {
+          store.renewLease(key, this.runId, ttl, Date.now());
+        } catch {
+          // A lost lease or a failed write surfaces at the next state write.
+        }
+      },
+      Math.max(1000, Math.floor(ttl / 3)),
+    );
     heartbeat.unref();
     let resumed = false;
     let reused: string[] = [];
@@ -209,7 +220,13 @@ class Execution {
       if (this.docker) this.network = await this.docker.createRunNetwork(this.runId);
 
       this.commit(
-        () => store.updateRun(this.runId, { status: 'running', startedAt: this.startedAt, finishedAt: null, error: null }),
+        () =>
+          store.updateRun(this.runId, {
+            status: 'running',
+            startedAt: this.startedAt,
+            finishedAt: null,
+            error: null,
+          }),
         {
           type: 'run.started',
           runId: this.runId,
@@ -340,8 +357,7 @@ class Execution {
   /** Commits a state change and its event in one transaction, then reports the event. */
   private commit(change: () => void, event: RunEvent): void {
     const { type, runId, at, ...rest } = event;
-    const node =
-      'step' in event ? event.step : 'service' in event ? event.service : null;
+    const node = 'step' in event ? event.step : 'service' in event ? event.service : null;
     this.store.transaction(() => {
       change();
       this.store.appendEvent({ runId, at, type, node, data: rest as Record<string, unknown> });
@@ -362,14 +378,16 @@ class Execution {
   }
 
   private track(task: Promise<void>): void {
-    const p = task.catch((error: unknown) => {
-      // Infrastructure errors (engine gone, store unwritable) end the run.
-      this.fatal ??= error;
-      for (const c of this.controllers) c.abort();
-    }).finally(() => {
-      this.inflight.delete(p);
-      this.wake();
-    });
+    const p = task
+      .catch((error: unknown) => {
+        // Infrastructure errors (engine gone, store unwritable) end the run.
+        this.fatal ??= error;
+        for (const c of this.controllers) c.abort();
+      })
+      .finally(() => {
+        this.inflight.delete(p);
+        this.wake();
+      });
     this.inflight.add(p);
   }
 
@@ -380,7 +398,8 @@ class Execution {
       if (this.failure !== undefined) for (const c of this.serviceControllers) c.abort();
       if (!this.stopping && this.fatal === undefined) {
         for (const s of wantedServices(plan, this.states)) this.track(this.runService(s));
-        for (const s of readySteps(plan, this.states, plan.concurrency)) this.track(this.runStep(s));
+        for (const s of readySteps(plan, this.states, plan.concurrency))
+          this.track(this.runStep(s));
       }
       for (const s of idleServices(plan, this.states)) this.stopService(s.id, 'stopped');
       this.skipBlocked();
@@ -404,7 +423,13 @@ class Execution {
       for (const n of blocked) {
         const reason = `needs ${n.needs.filter((need) => !['succeeded', 'healthy'].includes(this.states.get(need) ?? '')).join(', ')}`;
         this.setStepStatus(n.id, 'skipped', reason);
-        this.commit(() => {}, { type: 'step.skipped', runId: this.runId, at: Date.now(), step: n.id, reason });
+        this.commit(() => {}, {
+          type: 'step.skipped',
+          runId: this.runId,
+          at: Date.now(),
+          step: n.id,
+          reason,
+        });
       }
     }
   }
@@ -450,7 +475,9 @@ class Execution {
       env[`${prefix}_HOST`] = host;
       const first = service.agent.ports[0];
       for (const p of service.agent.ports) {
-        const port = inContainer ? p.container : (handle.endpoint.ports[p.container] ?? p.container);
+        const port = inContainer
+          ? p.container
+          : (handle.endpoint.ports[p.container] ?? p.container);
         env[`${prefix}_PORT_${p.container}`] = String(port);
       }
       if (first) {
@@ -472,7 +499,12 @@ class Execution {
     const controller = this.link();
     const before = this.attemptsSoFar.get(node.id) ?? 0;
     const stepStarted = Date.now();
-    store.updateStep(runId, node.id, { status: 'running', startedAt: stepStarted, finishedAt: null, error: null });
+    store.updateStep(runId, node.id, {
+      status: 'running',
+      startedAt: stepStarted,
+      finishedAt: null,
+      error: null,
+    });
     try {
       for (let i = 1; i <= step.retry.maxAttempts; i++) {
         const attempt = before + i;
@@ -483,7 +515,14 @@ class Execution {
             store.startAttempt({ runId, stepId: node.id, attempt, startedAt: at, logFile });
             store.updateStep(runId, node.id, { attempts: attempt });
           },
-          { type: 'step.started', runId, at, step: node.id, attempt, maxAttempts: step.retry.maxAttempts },
+          {
+            type: 'step.started',
+            runId,
+            at,
+            step: node.id,
+            attempt,
+            maxAttempts: step.retry.maxAttempts,
+          },
         );
         const result = await this.executorFor(node).runAttempt({
           runId,
@@ -497,9 +536,19 @@ class Execution {
           signal: controller.signal,
           logFile,
           onOutput: (stream, line) =>
-            this.report({ type: 'step.output', runId, at: Date.now(), step: node.id, stream, line }),
+            this.report({
+              type: 'step.output',
+              runId,
+              at: Date.now(),
+              step: node.id,
+              stream,
+              line,
+            }),
           onStarted: ({ pid, containerId }) =>
-            store.updateAttempt(runId, node.id, attempt, { pid: pid ?? null, containerId: containerId ?? null }),
+            store.updateAttempt(runId, node.id, attempt, {
+              pid: pid ?? null,
+              containerId: containerId ?? null,
+            }),
         });
         const status: StepStatus = result.cancelled
           ? 'cancelled'
@@ -559,22 +608,38 @@ class Execution {
               exitCode: result.exitCode,
               error: error ?? null,
             }),
-          { type: 'step.retrying', runId, at: finishedAt, step: node.id, attempt, delayMs, error: error ?? '' },
+          {
+            type: 'step.retrying',
+            runId,
+            at: finishedAt,
+            step: node.id,
+            attempt,
+            delayMs,
+            error: error ?? '',
+          },
         );
         await abortableSleep(delayMs, controller.signal);
         if (controller.signal.aborted) {
           this.states.set(node.id, 'cancelled');
           const at2 = Date.now();
-          this.commit(() => store.updateStep(runId, node.id, { status: 'cancelled', finishedAt: at2, error: 'cancelled' }), {
-            type: 'step.finished',
-            runId,
-            at: at2,
-            step: node.id,
-            status: 'cancelled',
-            attempt,
-            durationMs: at2 - stepStarted,
-            error: 'cancelled',
-          });
+          this.commit(
+            () =>
+              store.updateStep(runId, node.id, {
+                status: 'cancelled',
+                finishedAt: at2,
+                error: 'cancelled',
+              }),
+            {
+              type: 'step.finished',
+              runId,
+              at: at2,
+              step: node.id,
+              status: 'cancelled',
+              attempt,
+              durationMs: at2 - stepStarted,
+              error: 'cancelled',
+            },
+          );
           return;
         }
       }
@@ -609,7 +674,11 @@ class Execution {
     return env;
   }
 
-  private setService(name: string, status: ServiceStatus, extra: { error?: string; durationMs?: number; logTail?: string[] } = {}): void {
+  private setService(
+    name: string,
+    status: ServiceStatus,
+    extra: { error?: string; durationMs?: number; logTail?: string[] } = {},
+  ): void {
     const at = Date.now();
     this.states.set(name, status);
     const terminal = status !== 'starting' && status !== 'healthy';
@@ -632,7 +701,13 @@ class Execution {
     const name = node.id;
     const started = Date.now();
     this.setService(name, 'starting');
-    this.report({ type: 'service.starting', runId: this.runId, at: Date.now(), service: name, detail: describeAgent(agent) });
+    this.report({
+      type: 'service.starting',
+      runId: this.runId,
+      at: Date.now(),
+      service: name,
+      detail: describeAgent(agent),
+    });
     const controller = this.link();
     this.serviceControllers.add(controller);
     try {
@@ -657,14 +732,24 @@ class Execution {
           this.setService(name, 'cancelled');
           return;
         }
-        this.failService(name, 'failed', `service "${name}" failed to start: ${errorMessage(error)}`);
+        this.failService(
+          name,
+          'failed',
+          `service "${name}" failed to start: ${errorMessage(error)}`,
+        );
         return;
       }
       this.handles.set(name, handle);
       const endpoint = Object.entries(handle.endpoint.ports)
         .map(([c, h]) => `${handle.endpoint.host}:${h}->${c}`)
         .join(', ');
-      this.report({ type: 'service.started', runId: this.runId, at: Date.now(), service: name, endpoint });
+      this.report({
+        type: 'service.started',
+        runId: this.runId,
+        at: Date.now(),
+        service: name,
+        endpoint,
+      });
 
       const check = agent.healthCheck;
       if (check) {
@@ -696,7 +781,7 @@ class Execution {
               `service "${name}" is unhealthy after ${outcome.probes} probes: ${outcome.lastError}`,
               handle.logTail(10),
             );
-            await this.stopHandle(name);
+            await this.stopHandle(name, 'kill');
             return;
           case 'exited':
             this.failService(
@@ -705,50 +790,73 @@ class Execution {
               `service "${name}" exited with code ${outcome.exitCode} before it became healthy${outcome.lastError ? ` (last probe: ${outcome.lastError})` : ''}`,
               handle.logTail(10),
             );
-            await this.stopHandle(name);
+            await this.stopHandle(name, 'kill');
             return;
           case 'cancelled':
-            await this.stopHandle(name);
+            await this.stopHandle(name, 'cancel');
             this.setService(name, 'cancelled');
             return;
         }
       }
       if (controller.signal.aborted) {
-        await this.stopHandle(name);
+        await this.stopHandle(name, 'cancel');
         this.setService(name, 'cancelled');
         return;
       }
       this.setService(name, 'healthy', { durationMs: Date.now() - started });
       // Watch for the service dying while steps still need it.
-      handle.exited.then(({ exitCode }) => {
-        if (this.states.get(name) !== 'healthy') return;
-        this.failService(name, 'failed', `service "${name}" exited with code ${exitCode} while steps still needed it`, handle.logTail(10));
-        this.wake();
-      }, () => {});
+      handle.exited.then(
+        ({ exitCode }) => {
+          if (this.states.get(name) !== 'healthy') return;
+          this.failService(
+            name,
+            'failed',
+            `service "${name}" exited with code ${exitCode} while steps still needed it`,
+            handle.logTail(10),
+          );
+          this.track(this.stopHandle(name, 'kill'));
+          this.wake();
+        },
+        () => {},
+      );
     } finally {
       this.controllers.delete(controller);
       this.serviceControllers.delete(controller);
     }
   }
 
-  private failService(name: string, status: 'failed' | 'unhealthy', error: string, logTail?: string[]): void {
+  private failService(
+    name: string,
+    status: 'failed' | 'unhealthy',
+    error: string,
+    logTail?: string[],
+  ): void {
     this.failure ??= error;
     this.setService(name, status, { error, ...(logTail && logTail.length > 0 ? { logTail } : {}) });
   }
 
-  private async stopHandle(name: string): Promise<void> {
+  /**
+   * Stops a service's container or process. `graceful`: SIGTERM, then kill
+   * after `serviceStopGraceMs` (docker stop's 10 s); `cancel`: the same with
+   * 2 s, so a cancelled run ends promptly; `kill`: at once, for a service that
+   * already failed (nothing of it is worth waiting for).
+   */
+  private async stopHandle(
+    name: string,
+    mode: 'graceful' | 'cancel' | 'kill' = 'graceful',
+  ): Promise<void> {
     const handle = this.handles.get(name);
     if (!handle) return;
     this.handles.delete(name);
-    await handle.stop(this.options.serviceStopGraceMs);
+    const graceMs =
+      mode === 'kill' ? 0 : mode === 'cancel' ? 2000 : (this.options.serviceStopGraceMs ?? 10_000);
+    await handle.stop(graceMs);
   }
 
   /** Stops a healthy service no remaining step needs (or all at the end). */
   private stopService(name: string, status: 'stopped' | 'cancelled'): void {
     this.states.set(name, status);
-    this.track(
-      this.stopHandle(name).then(() => this.setService(name, status)),
-    );
+    this.track(this.stopHandle(name).then(() => this.setService(name, status)));
   }
 
   // ---- the end ----------------------------------------------------------------
@@ -759,9 +867,10 @@ class Execution {
     // Anything still up (a failure or cancellation left it): stop it.
     await Promise.allSettled(
       [...this.handles.keys()].map(async (name) => {
-        await this.stopHandle(name);
+        await this.stopHandle(name, cancelled ? 'cancel' : 'graceful');
         const status: ServiceStatus = cancelled ? 'cancelled' : 'stopped';
-        if (this.states.get(name) === 'healthy' || this.states.get(name) === 'starting') this.setService(name, status);
+        if (this.states.get(name) === 'healthy' || this.states.get(name) === 'starting')
+          this.setService(name, status);
       }),
     );
     for (const n of plan.nodes) {
@@ -770,7 +879,13 @@ class Execution {
         if (n.kind === 'step') {
           const reason = cancelled ? 'the run was cancelled' : 'the run failed before it started';
           this.setStepStatus(n.id, cancelled ? 'cancelled' : 'skipped', reason);
-          this.commit(() => {}, { type: 'step.skipped', runId, at: Date.now(), step: n.id, reason });
+          this.commit(() => {}, {
+            type: 'step.skipped',
+            runId,
+            at: Date.now(),
+            step: n.id,
+            reason,
+          });
         } else {
           this.states.set(n.id, 'stopped');
         }
@@ -786,12 +901,22 @@ class Execution {
     const status: RunStatus = cancelled ? 'cancelled' : this.failure ? 'failed' : 'succeeded';
     const error = cancelled ? 'cancelled by signal' : this.failure;
     const finishedAt = Date.now();
-    this.commit(
-      () => store.updateRun(runId, { status, finishedAt, error: error ?? null }),
-      { type: 'run.finished', runId, at: finishedAt, status, durationMs: finishedAt - this.startedAt, ...(error ? { error } : {}) },
-    );
+    this.commit(() => store.updateRun(runId, { status, finishedAt, error: error ?? null }), {
+      type: 'run.finished',
+      runId,
+      at: finishedAt,
+      status,
+      durationMs: finishedAt - this.startedAt,
+      ...(error ? { error } : {}),
+    });
     store.releaseLease(leaseKey(plan), runId);
-    return { runId, status, ...(error ? { error } : {}), steps: store.getSteps(runId), resumed: this.options.resume !== undefined };
+    return {
+      runId,
+      status,
+      ...(error ? { error } : {}),
+      steps: store.getSteps(runId),
+      resumed: this.options.resume !== undefined,
+    };
   }
 }
 

@@ -84,9 +84,17 @@ describe('bad configuration', () => {
   });
 
   it('the bundled examples lint clean', async () => {
-    const r = await agent(['lint', 'examples/hello-agent/agent.yaml', 'examples/hello-agent/workflow.yaml', 'agent.yaml'], {
-      cwd: repoRoot,
-    });
+    const r = await agent(
+      [
+        'lint',
+        'examples/hello-agent/agent.yaml',
+        'examples/hello-agent/workflow.yaml',
+        'agent.yaml',
+      ],
+      {
+        cwd: repoRoot,
+      },
+    );
     expect(r.exitCode, r.stdout).toBe(0);
   });
 });

@@ -6,7 +6,7 @@
 import { cp, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type ResultPromise, execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const agentBin = join(repoRoot, 'bin/agent.js');

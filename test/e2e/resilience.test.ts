@@ -13,7 +13,8 @@ import { describeDocker } from '../helpers/docker.js';
 import { waitFor } from '../helpers/processes.js';
 import { agent, spawnAgent, tempDir } from './cli.js';
 
-const header = (name: string) => `apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: ${name} }\n`;
+const header = (name: string) =>
+  `apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: ${name} }\n`;
 
 async function containersOf(label: string): Promise<string[]> {
   const r = await execa('docker', ['ps', '-aq', '--filter', `label=${label}`]);
@@ -88,9 +89,16 @@ describeDocker('kill -9 and --resume', () => {
     expect(resumed.stdout).toContain(`run ${runId}: resuming`);
     expect(resumed.stdout).toContain('reusing succeeded steps s1, s2');
     expect(resumed.stdout).toContain('s3 attempt 2');
-    expect((await readFile(ledger, 'utf8')).split('\n').filter(Boolean)).toEqual(['s1', 's2', 's4', 's5']);
+    expect((await readFile(ledger, 'utf8')).split('\n').filter(Boolean)).toEqual([
+      's1',
+      's2',
+      's4',
+      's5',
+    ]);
     expect(await containersOf(`agentfile.run=${runId}`)).toEqual([]);
-    const status = readDb(dir, (db) => db.prepare('SELECT status FROM runs WHERE id = ?').get(runId)) as {
+    const status = readDb(dir, (db) =>
+      db.prepare('SELECT status FROM runs WHERE id = ?').get(runId),
+    ) as {
       status: string;
     };
     expect(status.status).toBe('succeeded');
@@ -114,10 +122,14 @@ describeDocker('SIGINT', () => {
     child.stdout?.on('data', (b: Buffer) => {
       output += b.toString();
     });
-    await waitFor(async () => (await containersOf('agentfile.step=long')).length > 0 && /step long: started/.test(output), {
-      timeoutMs: 60_000,
-      intervalMs: 100,
-    });
+    await waitFor(
+      async () =>
+        (await containersOf('agentfile.step=long')).length > 0 && /step long: started/.test(output),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+      },
+    );
     const runId = /run (\S+): starting/.exec(output)?.[1];
     const sent = Date.now();
     child.kill('SIGINT');
@@ -126,7 +138,9 @@ describeDocker('SIGINT', () => {
     expect(result.exitCode).toBe(130);
     expect(elapsed).toBeLessThan(10_000);
     expect(await containersOf(`agentfile.run=${runId}`)).toEqual([]);
-    const row = readDb(dir, (db) => db.prepare('SELECT status FROM runs WHERE id = ?').get(runId)) as {
+    const row = readDb(dir, (db) =>
+      db.prepare('SELECT status FROM runs WHERE id = ?').get(runId),
+    ) as {
       status: string;
     };
     expect(row.status).toBe('cancelled');
@@ -187,7 +201,9 @@ describe('step timeout', () => {
     const took = Number(/step slow: timed out in (\d+(?:\.\d+)?)s/.exec(r.stdout)?.[1]);
     expect(took).toBeLessThan(3);
     expect(await processesMatching(`sleep ${marker}`)).toEqual([]);
-    const row = readDb(dir, (db) => db.prepare("SELECT status FROM steps WHERE id = 'slow'").get()) as {
+    const row = readDb(dir, (db) =>
+      db.prepare("SELECT status FROM steps WHERE id = 'slow'").get(),
+    ) as {
       status: string;
     };
     expect(row.status).toBe('timed_out');

@@ -48,7 +48,9 @@ describe('readySteps', () => {
       ids(readySteps(diamond, states(diamond, { a: 'succeeded', b: 'succeeded' }), 4)),
     ).toEqual(['c']);
     expect(
-      ids(readySteps(diamond, states(diamond, { a: 'succeeded', b: 'succeeded', c: 'succeeded' }), 4)),
+      ids(
+        readySteps(diamond, states(diamond, { a: 'succeeded', b: 'succeeded', c: 'succeeded' }), 4),
+      ),
     ).toEqual(['d']);
   });
 
@@ -90,12 +92,7 @@ describe('wantedServices', () => {
     expect(ids(wantedServices(p, states(p)))).toEqual([]);
     expect(ids(wantedServices(p, states(p, { build: 'succeeded' })))).toEqual(['api']);
     expect(
-      ids(
-        wantedServices(
-          p,
-          states(p, { build: 'succeeded', api: 'healthy', smoke: 'succeeded' }),
-        ),
-      ),
+      ids(wantedServices(p, states(p, { build: 'succeeded', api: 'healthy', smoke: 'succeeded' }))),
     ).toEqual(['db']);
   });
 
@@ -112,10 +109,12 @@ describe('idleServices', () => {
   ]);
 
   it('stops a service once every step that needs it is done', () => {
-    expect(ids(idleServices(p, states(p, { api: 'healthy', a: 'succeeded', b: 'running' })))).toEqual([]);
-    expect(ids(idleServices(p, states(p, { api: 'healthy', a: 'succeeded', b: 'failed' })))).toEqual([
-      'api',
-    ]);
+    expect(
+      ids(idleServices(p, states(p, { api: 'healthy', a: 'succeeded', b: 'running' }))),
+    ).toEqual([]);
+    expect(
+      ids(idleServices(p, states(p, { api: 'healthy', a: 'succeeded', b: 'failed' }))),
+    ).toEqual(['api']);
   });
 });
 
