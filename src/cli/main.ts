@@ -345,9 +345,9 @@ async function runCommand(
     if (error instanceof LockedError) {
       const h = error.holder;
       throw new CliError(
-        error.message,
+        `workflow "${workflow.name}" (${file}) is already being run by run ${h.runId} (pid ${h.pid} on ${h.host})`,
         ExitCode.locked,
-        `run ${h.runId} (pid ${h.pid} on ${h.host}) holds it; wait for it to finish, or stop it`,
+        'wait for that run to finish, or stop it; a run whose runner died is taken over automatically',
       );
     }
     if (error instanceof EngineUnavailableError)
