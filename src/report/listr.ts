@@ -7,7 +7,7 @@
  * listr2 task that waits for the runner's events about that node.
  */
 
-import { Listr, PRESET_TIMER } from 'listr2';
+import { Listr } from 'listr2';
 import type { RunEvent } from '../run/events.js';
 import { formatMs } from '../run/runner.js';
 import type { Output, Reporter } from './types.js';
@@ -45,6 +45,7 @@ export class ListrReporter implements Reporter {
   private readonly nodes = new Map<string, NodeView>();
   private rendering: Promise<unknown> | undefined;
   private header: string | undefined;
+  private summary: string | undefined;
 
   constructor(private readonly options: ListrReporterOptions) {}
 
@@ -61,7 +62,7 @@ export class ListrReporter implements Reporter {
           this.nodes.set(n.id, {
             id: n.id,
             kind: n.kind,
-            title: `${n.kind} ${n.id}`,
+            title: `${n.kind} ${n.id} · ${n.kind === 'service' ? 'not started' : 'waiting'}`,
             done,
             resolve,
           });
@@ -77,6 +78,7 @@ export class ListrReporter implements Reporter {
       case 'run.finished':
         for (const n of this.nodes.values())
           n.resolve({ kind: 'skip', title: `${n.kind} ${n.id}` });
+        this.summary = `run ${event.runId}: ${event.status} in ${formatMs(event.durationMs)}${event.error ? `: ${event.error}` : ''}`;
         return;
       case 'service.starting':
         this.update(event.service, `service ${event.service} · starting (${event.detail})`);
@@ -200,9 +202,11 @@ export class ListrReporter implements Reporter {
               task.title = outcome.title;
               return;
             case 'skip':
+              task.title = `${n.kind} ${n.id}`;
               task.skip(outcome.title);
               return;
             case 'fail':
+              task.title = `${n.kind} ${n.id}`;
               throw new Error(outcome.message);
           }
         },
@@ -213,7 +217,6 @@ export class ListrReporter implements Reporter {
         registerSignalListeners: false,
         renderer: 'default',
         rendererOptions: {
-          timer: PRESET_TIMER,
           collapseErrors: false,
           collapseSkips: false,
           showErrorMessage: true,
@@ -226,5 +229,6 @@ export class ListrReporter implements Reporter {
   async close(): Promise<void> {
     for (const n of this.nodes.values()) n.resolve({ kind: 'skip', title: `${n.kind} ${n.id}` });
     await this.rendering;
+    if (this.summary) this.options.out.write(`${this.summary}\n`);
   }
 }
