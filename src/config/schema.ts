@@ -249,6 +249,9 @@ export function validateSchema(options: {
       oneOfBranches.set(e.instancePath, set);
     }
   }
+  const unknownKeyParents = new Set(
+    errors.filter((e) => e.keyword === 'additionalProperties').map((e) => e.instancePath),
+  );
   const keyMaps = new Map<string, JsonSchema>();
   for (const e of errors) {
     if (e.keyword === 'propertyNames') {
@@ -335,6 +338,9 @@ export function validateSchema(options: {
       case 'oneOf': {
         // On a value that is not a mapping, the type error says it all.
         if (typeof e.data !== 'object' || e.data === null || Array.isArray(e.data)) break;
+        // A misspelt key (`runn:`) is one mistake: the unknown-key message
+        // (with its did-you-mean) says it, not also "must have one of".
+        if (unknownKeyParents.has(e.instancePath)) break;
         const branches = (e.schema as JsonSchema[]).map((b) =>
           String((b.required as string[] | undefined)?.[0]),
         );

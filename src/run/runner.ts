@@ -9,6 +9,7 @@
  */
 
 import { hostname } from 'node:os';
+import { dirname, relative } from 'node:path';
 import type { AgentSpec } from '../config/model.js';
 import {
   EngineUnavailableError,
@@ -108,9 +109,9 @@ function needsDocker(plan: Plan): boolean {
   );
 }
 
-function describeAgent(agent: AgentSpec): string {
+function describeAgent(agent: AgentSpec, baseDir: string): string {
   if (agent.runtime === 'process') return `process ${agent.command?.join(' ') ?? ''}`.trim();
-  if (agent.build) return `docker build ${agent.build.context}`;
+  if (agent.build) return `docker build ./${relative(baseDir, agent.build.context)}`;
   return `docker ${agent.image ?? ''}`;
 }
 
@@ -706,7 +707,7 @@ class Execution {
       runId: this.runId,
       at: Date.now(),
       service: name,
-      detail: describeAgent(agent),
+      detail: describeAgent(agent, dirname(this.plan.file)),
     });
     const controller = this.link();
     this.serviceControllers.add(controller);
