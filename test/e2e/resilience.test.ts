@@ -209,3 +209,40 @@ describe('step timeout', () => {
     expect(row.status).toBe('timed_out');
   });
 });
+
+describe('SIGTERM', () => {
+  it('during a process step that started children: exit 130, the whole process group is gone, run cancelled', async () => {
+    const dir = await tempDir();
+    const marker = `31.${process.pid}${Date.now() % 1000}`;
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `${header('term')}spec:
+  steps:
+    busy:
+      # a child in the background and one in the foreground
+      run: sleep ${marker} & sleep ${marker}; wait
+`,
+    );
+    const child = spawnAgent(['run'], { cwd: dir });
+    let output = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      output += b.toString();
+    });
+    await waitFor(async () => (await processesMatching(`sleep ${marker}`)).length >= 2, {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(await processesMatching(`sleep ${marker}`)).toEqual([]);
+    const runId = /run (\S+): starting/.exec(output)?.[1];
+    const row = readDb(dir, (db) =>
+      db.prepare('SELECT status FROM runs WHERE id = ?').get(runId),
+    ) as {
+      status: string;
+    };
+    expect(row.status).toBe('cancelled');
+    expect(output).toMatch(/step busy: cancelled/);
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * Services in real runs: a process service gated on its health check, a
+ * container service that dies before it is healthy, and the live terminal
+ * view (listr2) under a real pseudo-terminal.
+ */
+
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { describeDocker } from '../helpers/docker.js';
+import { agent, agentBin, copyExample, repoRoot, tempDir } from './cli.js';
+
+const header = (name: string) =>
+  `apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: ${name} }\n`;
+
+/** A free TCP port on 127.0.0.1, chosen by the kernel. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+describe('a process service', () => {
+  it('is started, health-gated, reachable by its published port, and stopped', async () => {
+    const dir = await tempDir();
+    const port = await freePort();
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `${header('local-service')}spec:
+  services:
+    web:
+      runtime: process
+      command: [node, ${JSON.stringify(join(repoRoot, 'test/fixtures/bin/http-server.mjs'))}]
+      ports: ["${port}:${port}"]
+      environment:
+        - { name: PORT, value: "${port}" }
+      healthCheck:
+        http: { path: /health, port: ${port} }
+        interval: 200ms
+        retries: 5
+  steps:
+    call:
+      needs: [web]
+      run: node -e "fetch(process.env.AGENT_SERVICE_WEB_URL + '/health').then(r => r.text()).then(t => console.log('answer', t.trim()))"
+`,
+    );
+    const r = await agent(['run'], { cwd: dir });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/service web: healthy/);
+    expect(r.stdout).toContain('step call | answer ok');
+    expect(r.stdout).toMatch(/service web: stopped/);
+    // Stopped means gone: the port is free again.
+    await expect(
+      new Promise<void>((resolve, reject) => {
+        const s = createServer();
+        s.once('error', reject);
+        s.listen(port, '127.0.0.1', () => s.close(() => resolve()));
+      }),
+    ).resolves.toBeUndefined();
+  });
+});
+
+describeDocker('a container service that exits before it is healthy', () => {
+  it('fails the run promptly with its exit code and its last lines of output', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `${header('crash')}spec:
+  services:
+    crashy:
+      image: busybox:1.36
+      command: "echo loading model; echo 'fatal: no model found' >&2; exit 3"
+      ports: ["8080"]
+      healthCheck:
+        tcp: { port: 8080 }
+        interval: 1s
+        retries: 3
+        startPeriod: 30s
+  steps:
+    use:
+      needs: [crashy]
+      run: echo should not run
+`,
+    );
+    const r = await agent(['run'], { cwd: dir, timeoutMs: 60_000 });
+    expect(r.exitCode).toBe(1);
+    // Well inside the 30 s start period: the exit is noticed, not waited out.
+    expect(r.durationMs).toBeLessThan(15_000);
+    expect(r.stdout).toMatch(/service crashy: failed.*exited with code 3 before it became healthy/);
+    expect(r.stdout).toContain('service crashy | fatal: no model found');
+    expect(r.stdout).not.toContain('should not run');
+  });
+});
+
+describeDocker('the live view on a terminal', () => {
+  it('renders the listr2 tree under a pseudo-terminal and ends with the summary', async () => {
+    const dir = await copyExample('hello-agent');
+    // util-linux `script` gives the command a real pty; CI must be unset for the live view.
+    const r = await execa(
+      'script',
+      ['-qec', `stty cols 120 rows 40; node ${agentBin} run workflow.yaml`, '/dev/null'],
+      {
+        cwd: dir,
+        env: { CI: '', FORCE_COLOR: '0', TERM: 'xterm' },
+        reject: false,
+        timeout: 120_000,
+      },
+    );
+    expect(r.exitCode, String(r.stdout)).toBe(0);
+    const screen = stripVTControlCharacters(String(r.stdout)).replaceAll('\r', '');
+    expect(screen).toMatch(/✔ step in-network · \d/);
+    expect(screen).toMatch(/✔ service api · stopped/);
+    expect(screen).toMatch(/run \S+: succeeded in/);
+    expect(screen).not.toMatch(/^step prepare: started$/m); // not the plain renderer
+  });
+});
