@@ -22,7 +22,8 @@ import { ListrReporter } from '../report/listr.js';
 import { JsonReporter, PlainReporter } from '../report/plain.js';
 import type { Reporter } from '../report/types.js';
 import { defaultExecutors } from '../run/executors.js';
-import { formatMs, ResumeError, runWorkflow } from '../run/runner.js';
+import { formatMs } from '../run/format.js';
+import { ResumeError, runWorkflow } from '../run/runner.js';
 import { resolveStatePath, Store } from '../store/store.js';
 import { LockedError, StoreError } from '../store/types.js';
 

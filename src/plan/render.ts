@@ -11,6 +11,7 @@ import type {
   RetryPolicy,
   VolumeMount,
 } from '../config/model.js';
+import { formatDuration as formatDurationMs } from '../config/units.js';
 import type { Plan, PlanNode } from './compile.js';
 
 /** Options of {@link renderPlanText}. */
@@ -165,21 +166,7 @@ export function formatCommand(argv: readonly string[]): string {
 
 /** A duration in ms the way the file format writes it: `1m30s`, `500ms`, `2h`, `0s`. */
 export function formatDuration(ms: number): string {
-  if (ms <= 0) return '0s';
-  const units: [string, number][] = [
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-    ['ms', 1],
-  ];
-  let rest = Math.round(ms);
-  let out = '';
-  for (const [unit, size] of units) {
-    const n = Math.floor(rest / size);
-    if (n > 0) out += `${n}${unit}`;
-    rest -= n * size;
-  }
-  return out;
+  return formatDurationMs(Math.max(0, Math.round(ms)));
 }
 
 function runtimeOf(node: PlanNode): PlanNodeJson['runtime'] {

@@ -9,7 +9,7 @@
 
 import { Listr } from 'listr2';
 import type { RunEvent } from '../run/events.js';
-import { formatMs } from '../run/runner.js';
+import { formatMs } from '../run/format.js';
 import type { Output, Reporter } from './types.js';
 
 type Outcome =

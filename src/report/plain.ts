@@ -6,7 +6,7 @@
 
 import { relative } from 'node:path';
 import type { RunEvent } from '../run/events.js';
-import { formatMs } from '../run/runner.js';
+import { formatMs } from '../run/format.js';
 import type { Output, Reporter } from './types.js';
 
 /** Options of {@link PlainReporter}. */

@@ -25,6 +25,7 @@ import { logFilePath, newRunId, workflowLeaseKey } from '../store/store.js';
 import type { RunRecord, StepRecord } from '../store/types.js';
 import { backoffDelay } from './backoff.js';
 import type { EventListener, RunEvent } from './events.js';
+import { formatMs } from './format.js';
 import { blockedSteps, idleServices, readySteps, wantedServices } from './scheduler.js';
 import type { RunStatus, ServiceStatus, StepStatus } from './status.js';
 
@@ -923,15 +924,6 @@ class Execution {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Formats ms as `1.5s`, `250ms`, `2m03s`. */
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return `${m}m${String(s).padStart(2, '0')}s`;
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
