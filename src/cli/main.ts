@@ -10,11 +10,11 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { type Diagnostic, formatDiagnostic, hasErrors } from '../config/diagnostics.js';
 import { type LoadResult, loadProject } from '../config/index.js';
-import type { WorkflowSpec } from '../config/model.js';
+import type { Project, WorkflowSpec } from '../config/model.js';
 import { EngineUnavailableError } from '../executors/types.js';
 import { compilePlan } from '../plan/compile.js';
 import { planToJson, renderPlanText } from '../plan/render.js';
@@ -205,11 +205,35 @@ async function lintCommand(
 }
 
 /** Loads a file and picks its workflow, or throws CliError (exit 2) after printing diagnostics. */
+/**
+ * A workflow of nothing but services, for a file that holds Agent documents
+ * and no Workflow: `agent run agent.yaml` then runs the agents the way
+ * `docker compose up` runs services (see docs/cli.md).
+ */
+function serveWorkflow(project: Project): WorkflowSpec {
+  const [first] = project.agents;
+  if (!first) throw new Error('internal: serveWorkflow needs at least one agent');
+  const services: WorkflowSpec['services'] = {};
+  for (const agent of project.agents) {
+    services[agent.name] = { name: agent.name, source: agent.source, agent };
+  }
+  return {
+    kind: 'Workflow',
+    name: project.agents.length === 1 ? first.name : basename(project.path).replace(/\.ya?ml$/, ''),
+    path: project.path,
+    source: first.source,
+    concurrency: 1,
+    env: {},
+    services,
+    steps: {},
+  };
+}
+
 async function loadWorkflow(
   file: string,
   workflowName: string | undefined,
   io: CliIo,
-): Promise<WorkflowSpec> {
+): Promise<{ workflow: WorkflowSpec; serve: boolean }> {
   const result = await loadProject(file, { cwd: io.cwd });
   if (!result.project || hasErrors(result.diagnostics)) {
     printDiagnostics(result.diagnostics, result, io);
@@ -220,7 +244,10 @@ async function loadWorkflow(
     );
   }
   printDiagnostics(result.diagnostics, result, io); // warnings
-  const { workflows } = result.project;
+  const { workflows, agents } = result.project;
+  if (workflows.length === 0 && agents.length > 0 && workflowName === undefined) {
+    return { workflow: serveWorkflow(result.project), serve: true };
+  }
   if (workflows.length === 0) {
     throw new CliError(
       `${file} has no Workflow document`,
@@ -236,7 +263,7 @@ async function loadWorkflow(
         ExitCode.invalid,
       );
     }
-    return found;
+    return { workflow: found, serve: false };
   }
   const [only, ...rest] = workflows;
   if (!only || rest.length > 0) {
@@ -246,7 +273,7 @@ async function loadWorkflow(
       `one of: ${workflows.map((w) => w.name).join(', ')}`,
     );
   }
-  return only;
+  return { workflow: only, serve: false };
 }
 
 async function planCommand(
@@ -254,7 +281,7 @@ async function planCommand(
   opts: { workflow?: string; format: 'text' | 'json' },
   io: CliIo,
 ): Promise<number> {
-  const workflow = await loadWorkflow(file, opts.workflow, io);
+  const { workflow } = await loadWorkflow(file, opts.workflow, io);
   const plan = compilePlan(workflow);
   io.stdout.write(
     opts.format === 'json'
@@ -293,7 +320,7 @@ async function runCommand(
   opts: { workflow?: string; resume?: true | string; state?: string; output: string },
   io: CliIo,
 ): Promise<number> {
-  const workflow = await loadWorkflow(file, opts.workflow, io);
+  const { workflow, serve } = await loadWorkflow(file, opts.workflow, io);
   const plan = compilePlan(workflow);
   const statePath = resolveStatePath({
     workflowFile: workflow.path,
@@ -326,6 +353,7 @@ async function runCommand(
       statePath,
       executors: defaultExecutors({ env: io.env }),
       resume: opts.resume,
+      serve,
       signal: controller.signal,
       onEvent: (e) => reporter.onEvent(e),
       env: io.env,

@@ -140,6 +140,9 @@ export class ListrReporter implements Reporter {
       case 'step.output':
         this.update(event.step, undefined, event.line);
         return;
+      case 'service.output':
+        this.update(event.service, undefined, event.line);
+        return;
       case 'step.retrying':
         this.update(
           event.step,

@@ -61,6 +61,8 @@ export function formatEventPlain(event: RunEvent, cwd: string): string[] {
       ];
     case 'step.output':
       return [`step ${event.step} | ${event.line}`];
+    case 'service.output':
+      return [`service ${event.service} | ${event.line}`];
     case 'step.retrying':
       return [
         `step ${event.step}: attempt ${event.attempt} failed (${event.error}); retrying in ${formatMs(event.delayMs)}`,
@@ -82,7 +84,12 @@ export class PlainReporter implements Reporter {
   }
 
   onEvent(event: RunEvent): void {
-    if (event.type === 'step.output' && this.options.showOutput === false) return;
+    if (
+      (event.type === 'step.output' || event.type === 'service.output') &&
+      this.options.showOutput === false
+    ) {
+      return;
+    }
     for (const line of formatEventPlain(event, this.cwd)) this.options.out.write(`${line}\n`);
   }
 

@@ -35,6 +35,7 @@ export type RunEvent =
       /** The service's last lines of output, when it failed. */
       logTail?: string[];
     })
+  | (Base & { type: 'service.output'; service: string; stream: 'stdout' | 'stderr'; line: string })
   | (Base & { type: 'step.started'; step: string; attempt: number; maxAttempts: number })
   | (Base & { type: 'step.output'; step: string; stream: 'stdout' | 'stderr'; line: string })
   | (Base & {

@@ -69,6 +69,13 @@ export interface RunWorkflowOptions {
   env?: NodeJS.ProcessEnv;
   /** Lease time-to-live in ms; renewed every third of it. Default 30 000. */
   leaseTtlMs?: number;
+  /**
+   * Serve mode, for a file of Agent documents and no workflow (`docker compose
+   * up`): start every service at once, stream their output, and keep them
+   * running until the signal aborts (the run ends `cancelled`) or one of them
+   * fails or exits (`failed`).
+   */
+  serve?: boolean;
   /** Grace in ms for stopping services (SIGTERM, then kill). Default 10 000 (docker stop). */
   serviceStopGraceMs?: number;
 }
@@ -156,6 +163,7 @@ class Execution {
   private fatal: unknown;
   private readonly serviceControllers = new Set<AbortController>();
   private wake: () => void = () => {};
+  private releaseHold: () => void = () => {};
   private startedAt = 0;
 
   constructor(private readonly options: RunWorkflowOptions) {
@@ -213,6 +221,7 @@ class Execution {
 
     const onAbort = () => {
       for (const c of this.controllers) c.abort();
+      this.releaseHold();
       this.wake();
     };
     this.signal.addEventListener('abort', onAbort);
@@ -393,17 +402,31 @@ class Execution {
     this.inflight.add(p);
   }
 
+  /** Serve mode: a task that ends only when the run is cancelled or something failed. */
+  private hold(): Promise<void> {
+    return new Promise((resolve) => {
+      this.releaseHold = resolve;
+      if (this.stopping) resolve();
+    });
+  }
+
   private async loop(): Promise<void> {
     const { plan } = this;
+    if (this.options.serve) this.track(this.hold());
     for (;;) {
       if (this.fatal !== undefined && this.inflight.size === 0) throw this.fatal;
       if (this.failure !== undefined) for (const c of this.serviceControllers) c.abort();
       if (!this.stopping && this.fatal === undefined) {
-        for (const s of wantedServices(plan, this.states)) this.track(this.runService(s));
+        const services = this.options.serve
+          ? plan.nodes.filter((n) => n.kind === 'service' && this.states.get(n.id) === 'pending')
+          : wantedServices(plan, this.states);
+        for (const s of services) this.track(this.runService(s));
         for (const s of readySteps(plan, this.states, plan.concurrency))
           this.track(this.runStep(s));
       }
-      for (const s of idleServices(plan, this.states)) this.stopService(s.id, 'stopped');
+      if (!this.options.serve) {
+        for (const s of idleServices(plan, this.states)) this.stopService(s.id, 'stopped');
+      }
       this.skipBlocked();
       if (this.inflight.size === 0) {
         if (this.fatal !== undefined) throw this.fatal;
@@ -727,6 +750,19 @@ class Execution {
           env,
           logFile: logFilePath(this.options.statePath, this.runId, name, 1),
           signal: controller.signal,
+          ...(this.options.serve
+            ? {
+                onOutput: (stream: 'stdout' | 'stderr', line: string) =>
+                  this.report({
+                    type: 'service.output',
+                    runId: this.runId,
+                    at: Date.now(),
+                    service: name,
+                    stream,
+                    line,
+                  }),
+              }
+            : {}),
         });
       } catch (error) {
         if (error instanceof EngineUnavailableError) throw error;
@@ -835,6 +871,7 @@ class Execution {
   ): void {
     this.failure ??= error;
     this.setService(name, status, { error, ...(logTail && logTail.length > 0 ? { logTail } : {}) });
+    this.releaseHold();
   }
 
   /**

@@ -11,7 +11,8 @@ import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { describeDocker } from '../helpers/docker.js';
-import { agent, agentBin, copyExample, repoRoot, tempDir } from './cli.js';
+import { waitFor } from '../helpers/processes.js';
+import { agent, agentBin, copyExample, repoRoot, spawnAgent, tempDir } from './cli.js';
 
 const header = (name: string) =>
   `apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: ${name} }\n`;
@@ -123,5 +124,34 @@ describeDocker('the live view on a terminal', () => {
     expect(screen).toMatch(/✔ service api · stopped/);
     expect(screen).toMatch(/run \S+: succeeded in/);
     expect(screen).not.toMatch(/^step prepare: started$/m); // not the plain renderer
+  });
+});
+
+describeDocker('agent run on a file of Agent documents (serve mode)', () => {
+  it('starts the agent, health-gates it, streams its output, serves until SIGINT, then removes it', async () => {
+    const dir = await copyExample('hello-agent');
+    const child = spawnAgent(['run', 'agent.yaml'], { cwd: dir });
+    let output = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      output += b.toString();
+    });
+    await waitFor(() => /service hello-agent: healthy/.test(output), {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+    });
+    const port = /service hello-agent: started \(127\.0\.0\.1:(\d+)->8080\)/.exec(output)?.[1];
+    const res = await fetch(`http://127.0.0.1:${port}/hello?name=serve`);
+    expect(await res.json()).toMatchObject({ message: 'Hello, serve!' });
+    await waitFor(() => output.includes('service hello-agent | greeted serve'), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
+    const runId = /run (\S+): starting/.exec(output)?.[1];
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(output).toMatch(/run \S+: cancelled/);
+    const left = await execa('docker', ['ps', '-aq', '--filter', `label=agentfile.run=${runId}`]);
+    expect(left.stdout).toBe('');
   });
 });
