@@ -304,12 +304,14 @@ function openStore(statePath: string): Store {
 
 function pickReporter(mode: string, io: CliIo): Reporter {
   const ci = Boolean(io.env.CI) && io.env.CI !== 'false';
-  const effective = mode === 'auto' ? (io.stderr.isTTY && !ci ? 'tty' : 'plain') : mode;
+  // The live tree goes to stdout (where listr2 renders), so `agent run > log`
+  // gets plain lines even from a terminal.
+  const effective = mode === 'auto' ? (io.stdout.isTTY && !ci ? 'tty' : 'plain') : mode;
   switch (effective) {
     case 'json':
       return new JsonReporter(io.stdout);
     case 'tty':
-      return new ListrReporter({ out: io.stderr });
+      return new ListrReporter({ out: io.stdout });
     default:
       return new PlainReporter({ out: io.stdout, cwd: io.cwd });
   }

@@ -36,7 +36,7 @@ interface NodeView {
 
 /** Options of {@link ListrReporter}. */
 export interface ListrReporterOptions {
-  /** The terminal stream (default process.stderr is not assumed: pass it). */
+  /** The terminal stream for the header and summary lines; listr2 renders the tree on process.stdout. */
   out: Output & NodeJS.WritableStream;
 }
 

@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { dirname, relative } from 'node:path';
 import type { AgentSpec } from '../config/model.js';
 import {
+  type AttemptResult,
   EngineUnavailableError,
   type ServiceHandle,
   type ServiceRunner,
@@ -22,7 +23,7 @@ import { waitHealthy } from '../health/wait-healthy.js';
 import type { Plan, PlanNode } from '../plan/compile.js';
 import type { Store } from '../store/store.js';
 import { logFilePath, newRunId, workflowLeaseKey } from '../store/store.js';
-import type { RunRecord, StepRecord } from '../store/types.js';
+import { type RunRecord, type StepRecord, StoreError } from '../store/types.js';
 import { backoffDelay } from './backoff.js';
 import type { EventListener, RunEvent } from './events.js';
 import { formatMs } from './format.js';
@@ -164,6 +165,9 @@ class Execution {
   private readonly serviceControllers = new Set<AbortController>();
   private wake: () => void = () => {};
   private releaseHold: () => void = () => {};
+  private finishing = false;
+  /** Open attempt number of each started service. */
+  private readonly serviceAttempts = new Map<string, number>();
   private startedAt = 0;
 
   constructor(private readonly options: RunWorkflowOptions) {
@@ -202,8 +206,13 @@ class Execution {
       () => {
         try {
           store.renewLease(key, this.runId, ttl, Date.now());
-        } catch {
-          // A lost lease or a failed write surfaces at the next state write.
+        } catch (error) {
+          // Another runner took the lease (we stalled past its TTL) or the
+          // store stopped taking writes: stop before two runners write one run.
+          this.fatal ??= error;
+          for (const c of this.controllers) c.abort();
+          this.releaseHold();
+          this.wake();
         }
       },
       Math.max(1000, Math.floor(ttl / 3)),
@@ -228,7 +237,17 @@ class Execution {
     this.startedAt = Date.now();
     try {
       if (resumed) await this.cleanUpLeftovers();
-      if (this.docker) this.network = await this.docker.createRunNetwork(this.runId);
+      if (this.docker) {
+        try {
+          this.network = await this.docker.createRunNetwork(this.runId);
+        } catch (error) {
+          if (error instanceof EngineUnavailableError) throw error;
+          throw new EngineUnavailableError(
+            `cannot create the run's Docker network: ${errorMessage(error)}`,
+            'check `docker network ls`; remove unused networks with `docker network prune`',
+          );
+        }
+      }
 
       this.commit(
         () =>
@@ -250,19 +269,30 @@ class Execution {
         },
       );
       await this.loop();
+      this.finishing = true;
+      return await this.finish();
     } catch (error) {
       // Infrastructure failure mid-run: record it, clean up, then let the caller map it.
-      this.failure ??= error instanceof Error ? error.message : String(error);
+      this.failure ??= errorMessage(error);
       for (const c of this.controllers) c.abort();
       await Promise.allSettled([...this.inflight]);
-      await this.finish();
+      if (!this.finishing) {
+        try {
+          await this.finish();
+        } catch {
+          // The original error says more.
+        }
+      }
       throw error;
     } finally {
       this.signal.removeEventListener('abort', onAbort);
       clearInterval(heartbeat);
+      try {
+        store.releaseLease(key, this.runId);
+      } catch {
+        // An unreleased lease expires on its own (or is taken over: our pid is gone).
+      }
     }
-    const result = await this.finish();
-    return result;
   }
 
   /** The run `--resume` names or implies; undefined for a new run. Reads only. */
@@ -425,7 +455,8 @@ class Execution {
           this.track(this.runStep(s));
       }
       if (!this.options.serve) {
-        for (const s of idleServices(plan, this.states)) this.stopService(s.id, 'stopped');
+        const status = this.signal.aborted ? 'cancelled' : 'stopped';
+        for (const s of idleServices(plan, this.states)) this.stopService(s.id, status);
       }
       this.skipBlocked();
       if (this.inflight.size === 0) {
@@ -434,7 +465,6 @@ class Execution {
       }
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        if (this.signal.aborted && this.controllers.size === 0) resolve();
         for (const p of this.inflight) p.then(resolve, resolve);
       });
     }
@@ -549,32 +579,66 @@ class Execution {
             maxAttempts: step.retry.maxAttempts,
           },
         );
-        const result = await this.executorFor(node).runAttempt({
-          runId,
-          stepId: node.id,
-          attempt,
-          command: step.command,
-          env: this.stepEnv(node, attempt),
-          workdir: step.workdir,
-          image: step.image,
-          timeoutMs: step.timeoutMs,
-          signal: controller.signal,
-          logFile,
-          onOutput: (stream, line) =>
-            this.report({
-              type: 'step.output',
-              runId,
-              at: Date.now(),
-              step: node.id,
-              stream,
-              line,
-            }),
-          onStarted: ({ pid, containerId }) =>
-            store.updateAttempt(runId, node.id, attempt, {
-              pid: pid ?? null,
-              containerId: containerId ?? null,
-            }),
-        });
+        let result: AttemptResult;
+        try {
+          result = await this.executorFor(node).runAttempt({
+            runId,
+            stepId: node.id,
+            attempt,
+            command: step.command,
+            env: this.stepEnv(node, attempt),
+            workdir: step.workdir,
+            image: step.image,
+            timeoutMs: step.timeoutMs,
+            signal: controller.signal,
+            logFile,
+            onOutput: (stream, line) =>
+              this.report({
+                type: 'step.output',
+                runId,
+                at: Date.now(),
+                step: node.id,
+                stream,
+                line,
+              }),
+            onStarted: ({ pid, containerId }) =>
+              store.updateAttempt(runId, node.id, attempt, {
+                pid: pid ?? null,
+                containerId: containerId ?? null,
+              }),
+          });
+        } catch (error) {
+          if (error instanceof EngineUnavailableError || error instanceof StoreError) {
+            // Infrastructure, not the step: record what we can, then end the run.
+            const at2 = Date.now();
+            const message = errorMessage(error);
+            this.states.set(node.id, 'failed');
+            try {
+              store.updateAttempt(runId, node.id, attempt, {
+                status: 'failed',
+                finishedAt: at2,
+                error: message,
+              });
+              store.updateStep(runId, node.id, {
+                status: 'failed',
+                finishedAt: at2,
+                error: message,
+              });
+            } catch {
+              // The store itself may be what failed.
+            }
+            throw error;
+          }
+          // Anything else the executor throws (a log file it cannot open, an
+          // engine call that failed) is this attempt's failure.
+          result = {
+            exitCode: null,
+            timedOut: false,
+            cancelled: controller.signal.aborted,
+            error: errorMessage(error),
+            durationMs: Date.now() - at,
+          };
+        }
         const status: StepStatus = result.cancelled
           ? 'cancelled'
           : result.timedOut
@@ -707,14 +771,27 @@ class Execution {
     const at = Date.now();
     this.states.set(name, status);
     const terminal = status !== 'starting' && status !== 'healthy';
+    const attempt = this.serviceAttempts.get(name);
+    if (terminal) this.serviceAttempts.delete(name);
     this.commit(
-      () =>
+      () => {
         this.store.updateStep(this.runId, name, {
           status,
           ...(status === 'starting' ? { startedAt: at, finishedAt: null, error: null } : {}),
           ...(terminal ? { finishedAt: at } : {}),
           ...(extra.error !== undefined ? { error: extra.error } : {}),
-        }),
+        });
+        // The service's attempt row records its pid / container for cleanup
+        // after a crash; it closes when the service does.
+        if (terminal && attempt !== undefined) {
+          this.store.updateAttempt(this.runId, name, attempt, {
+            status:
+              status === 'stopped' ? 'succeeded' : status === 'cancelled' ? 'cancelled' : 'failed',
+            finishedAt: at,
+            error: extra.error ?? null,
+          });
+        }
+      },
       { type: 'service.status', runId: this.runId, at, service: name, status, ...extra },
     );
   }
@@ -725,6 +802,20 @@ class Execution {
     const { agent } = service;
     const name = node.id;
     const started = Date.now();
+    const attempt = (this.attemptsSoFar.get(name) ?? 0) + 1;
+    this.attemptsSoFar.set(name, attempt);
+    const logFile = logFilePath(this.options.statePath, this.runId, name, attempt);
+    this.store.transaction(() => {
+      this.store.startAttempt({
+        runId: this.runId,
+        stepId: name,
+        attempt,
+        startedAt: started,
+        logFile,
+      });
+      this.store.updateStep(this.runId, name, { attempts: attempt });
+    });
+    this.serviceAttempts.set(name, attempt);
     this.setService(name, 'starting');
     this.report({
       type: 'service.starting',
@@ -748,7 +839,7 @@ class Execution {
           name,
           agent,
           env,
-          logFile: logFilePath(this.options.statePath, this.runId, name, 1),
+          logFile,
           signal: controller.signal,
           ...(this.options.serve
             ? {
@@ -778,6 +869,12 @@ class Execution {
         return;
       }
       this.handles.set(name, handle);
+      this.store.updateAttempt(
+        this.runId,
+        name,
+        attempt,
+        agent.runtime === 'process' ? { pid: Number(handle.id) } : { containerId: handle.id },
+      );
       const endpoint = Object.entries(handle.endpoint.ports)
         .map(([c, h]) => `${handle.endpoint.host}:${h}->${c}`)
         .join(', ');
@@ -846,12 +943,16 @@ class Execution {
       handle.exited.then(
         ({ exitCode }) => {
           if (this.states.get(name) !== 'healthy') return;
-          this.failService(
-            name,
-            'failed',
-            `service "${name}" exited with code ${exitCode} while steps still needed it`,
-            handle.logTail(10),
-          );
+          try {
+            this.failService(
+              name,
+              'failed',
+              `service "${name}" exited with code ${exitCode} while steps still needed it`,
+              handle.logTail(10),
+            );
+          } catch (error) {
+            this.fatal ??= error;
+          }
           this.track(this.stopHandle(name, 'kill'));
           this.wake();
         },
@@ -895,7 +996,8 @@ class Execution {
   /** Stops a healthy service no remaining step needs (or all at the end). */
   private stopService(name: string, status: 'stopped' | 'cancelled'): void {
     this.states.set(name, status);
-    this.track(this.stopHandle(name).then(() => this.setService(name, status)));
+    const mode = this.signal.aborted ? 'cancel' : 'graceful';
+    this.track(this.stopHandle(name, mode).then(() => this.setService(name, status)));
   }
 
   // ---- the end ----------------------------------------------------------------
@@ -925,9 +1027,13 @@ class Execution {
             step: n.id,
             reason,
           });
-        } else {
-          this.states.set(n.id, 'stopped');
         }
+        // A service that never started stays `pending`: true, and resumable.
+      } else if (s === 'running' || s === 'starting') {
+        // Only after an infrastructure error: the task was abandoned mid-way.
+        const reason = cancelled ? 'cancelled' : `abandoned: ${this.failure ?? 'the run stopped'}`;
+        if (n.kind === 'step') this.setStepStatus(n.id, cancelled ? 'cancelled' : 'failed', reason);
+        else this.setService(n.id, cancelled ? 'cancelled' : 'failed', { error: reason });
       }
     }
     if (this.docker) {
@@ -948,7 +1054,6 @@ class Execution {
       durationMs: finishedAt - this.startedAt,
       ...(error ? { error } : {}),
     });
-    store.releaseLease(leaseKey(plan), runId);
     return {
       runId,
       status,
