@@ -193,3 +193,26 @@ describe('agent run', () => {
     expect(r.stderr).toMatch(/no failed, cancelled or interrupted run of workflow "w" to resume/);
   });
 });
+
+describe('agent run --output json', () => {
+  it('prints one JSON event per line, from run.started to run.finished', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `${header('json')}spec:\n  steps:\n    a:\n      run: echo hello\n    b:\n      needs: [a]\n      run: echo world\n`,
+    );
+    const r = await agent(['run', '--output', 'json'], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; step?: string; line?: string });
+    expect(events[0]?.type).toBe('run.started');
+    expect(events.at(-1)?.type).toBe('run.finished');
+    expect(events.filter((e) => e.type === 'step.output').map((e) => e.line)).toEqual([
+      'hello',
+      'world',
+    ]);
+    expect(events.filter((e) => e.type === 'step.finished').map((e) => e.step)).toEqual(['a', 'b']);
+  });
+});
