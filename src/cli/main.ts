@@ -18,13 +18,10 @@ import type { Project, WorkflowSpec } from '../config/model.js';
 import { EngineUnavailableError } from '../executors/types.js';
 import { compilePlan } from '../plan/compile.js';
 import { planToJson, renderPlanText } from '../plan/render.js';
-import { ListrReporter } from '../report/listr.js';
-import { JsonReporter, PlainReporter } from '../report/plain.js';
 import type { Reporter } from '../report/types.js';
-import { defaultExecutors } from '../run/executors.js';
 import { formatMs } from '../run/format.js';
-import { ResumeError, runWorkflow } from '../run/runner.js';
-import { resolveStatePath, Store } from '../store/store.js';
+import { resolveStatePath } from '../store/paths.js';
+import type { Store } from '../store/store.js';
 import { LockedError, StoreError } from '../store/types.js';
 
 /** Exit codes, as documented in docs/cli.md. */
@@ -291,7 +288,11 @@ async function planCommand(
   return ExitCode.ok;
 }
 
-function openStore(statePath: string): Store {
+// `lint` and `plan` load only the config and plan modules; what `run` and
+// `runs` need (SQLite, execa, dockerode, listr2) is imported when they run,
+// which keeps `agent lint` start-up close to Node's own (see bench/).
+async function openStore(statePath: string): Promise<Store> {
+  const { Store } = await import('../store/store.js');
   try {
     return Store.open({ path: statePath });
   } catch (error) {
@@ -302,7 +303,8 @@ function openStore(statePath: string): Store {
   }
 }
 
-function pickReporter(mode: string, io: CliIo): Reporter {
+async function pickReporter(mode: string, io: CliIo): Promise<Reporter> {
+  const { JsonReporter, PlainReporter } = await import('../report/plain.js');
   const ci = Boolean(io.env.CI) && io.env.CI !== 'false';
   // The live tree goes to stdout (where listr2 renders), so `agent run > log`
   // gets plain lines even from a terminal.
@@ -310,8 +312,10 @@ function pickReporter(mode: string, io: CliIo): Reporter {
   switch (effective) {
     case 'json':
       return new JsonReporter(io.stdout);
-    case 'tty':
+    case 'tty': {
+      const { ListrReporter } = await import('../report/listr.js');
       return new ListrReporter({ out: io.stdout });
+    }
     default:
       return new PlainReporter({ out: io.stdout, cwd: io.cwd });
   }
@@ -330,8 +334,10 @@ async function runCommand(
     env: io.env,
     cwd: io.cwd,
   });
-  const store = openStore(statePath);
-  const reporter = pickReporter(opts.output, io);
+  const store = await openStore(statePath);
+  const reporter = await pickReporter(opts.output, io);
+  const { ResumeError, runWorkflow } = await import('../run/runner.js');
+  const { defaultExecutors } = await import('../run/executors.js');
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -406,7 +412,7 @@ async function runsCommand(
   }
   const workflowFile = resolve(io.cwd, file);
   const statePath = resolveStatePath({ workflowFile, flag: opts.state, env: io.env, cwd: io.cwd });
-  const store = openStore(statePath);
+  const store = await openStore(statePath);
   try {
     const runs = store.listRuns({ limit });
     if (opts.format === 'json') {

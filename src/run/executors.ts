@@ -4,7 +4,6 @@
  * connected lazily so a workflow of process steps never touches Docker.
  */
 
-import { DockerEngine } from '../executors/docker.js';
 import { killProcessGroup, ProcessExecutor } from '../executors/process.js';
 import type { Executors } from './runner.js';
 
@@ -14,7 +13,8 @@ export function defaultExecutors(options: { env?: NodeJS.ProcessEnv } = {}): Exe
   return {
     process: processes,
     processServices: processes,
-    docker: () => new DockerEngine(),
+    // dockerode is loaded only for plans that use Docker.
+    docker: async () => new (await import('../executors/docker.js')).DockerEngine(),
     killProcessGroup: (pgid) => {
       if (pgid > 1) killProcessGroup(pgid, 'SIGKILL');
     },

@@ -21,8 +21,8 @@ import {
 import { probeOnce } from '../health/probe.js';
 import { waitHealthy } from '../health/wait-healthy.js';
 import type { Plan, PlanNode } from '../plan/compile.js';
+import { logFilePath, newRunId, workflowLeaseKey } from '../store/paths.js';
 import type { Store } from '../store/store.js';
-import { logFilePath, newRunId, workflowLeaseKey } from '../store/store.js';
 import { type RunRecord, type StepRecord, StoreError } from '../store/types.js';
 import { backoffDelay } from './backoff.js';
 import type { EventListener, RunEvent } from './events.js';
@@ -40,7 +40,7 @@ export interface Executors {
    * The Docker side, created lazily only when the plan has a container step
    * or a docker service. Its `ping` throws {@link EngineUnavailableError}.
    */
-  docker?: () => DockerSide;
+  docker?: () => DockerSide | Promise<DockerSide>;
   /** Kills a process group left by a killed runner (ignores ESRCH). */
   killProcessGroup: (pgid: number) => void;
 }
@@ -184,7 +184,7 @@ class Execution {
       const factory = this.options.executors.docker;
       if (!factory)
         throw new EngineUnavailableError('this workflow needs Docker, and no engine is configured');
-      this.docker = factory();
+      this.docker = await factory();
       await this.docker.ping();
     }
 
