@@ -4,6 +4,7 @@
  * reason, never thrown.
  */
 
+import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import type { ProbeSpec } from '../config/model.js';
 import { ExecTimeoutError } from '../executors/errors.js';
@@ -69,21 +70,47 @@ async function probeHttp(
   const address = handle.probeAddress(probe.port);
   const path = probe.path.startsWith('/') ? probe.path : `/${probe.path}`;
   const url = `http://${hostPort(address.host, address.port)}${path}`;
-  try {
-    const response = await fetch(url, {
-      method: 'GET',
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await response.body?.cancel().catch(() => undefined);
-    if (response.status === probe.status) return { ok: true };
-    return {
-      ok: false,
-      error: `GET ${url}: expected status ${probe.status}, got ${response.status}`,
-    };
-  } catch (error) {
-    return { ok: false, error: `GET ${url}: ${describeError(error, timeoutMs)}` };
-  }
+  // node:http with a fresh connection per probe, not fetch: undici answers a
+  // connection closed before any response (what Docker's port proxy does
+  // while the container is not listening yet) by waiting, so such a probe
+  // only ended at its timeout; a health check wants the refusal at once.
+  return new Promise((resolve) => {
+    const request = httpGet(
+      {
+        host: address.host,
+        port: address.port,
+        path,
+        agent: false,
+        headers: { connection: 'close' },
+      },
+      (response) => {
+        response.resume();
+        finish(
+          response.statusCode === probe.status
+            ? { ok: true }
+            : {
+                ok: false,
+                error: `GET ${url}: expected status ${probe.status}, got ${response.statusCode}`,
+              },
+        );
+      },
+    );
+    const timer = setTimeout(
+      () => finish({ ok: false, error: `GET ${url}: timed out after ${timeoutMs} ms` }),
+      timeoutMs,
+    );
+    let done = false;
+    function finish(result: ProbeResult): void {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      request.destroy();
+      resolve(result);
+    }
+    request.on('error', (error) =>
+      finish({ ok: false, error: `GET ${url}: ${describeError(error, timeoutMs)}` }),
+    );
+  });
 }
 
 function probeTcp(

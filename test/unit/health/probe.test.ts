@@ -105,3 +105,28 @@ describe('probeOnce', () => {
     });
   });
 });
+
+describe('probeOnce against a port proxy whose backend is not listening yet', () => {
+  test('a connection closed before any response fails at once, not at the timeout', async () => {
+    // What Docker's userland proxy does while the container does not listen:
+    // accept, then close without a byte.
+    const proxy = createTcpServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const address = proxy.address();
+    const proxyPort = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const started = Date.now();
+      const result = await probeOnce(
+        { kind: 'http', path: '/health', port: proxyPort, status: 200 },
+        target(),
+        5000,
+      );
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.error).toMatch(/socket hang up|ECONNRESET/);
+      // Generous: far below the 5 s timeout it would otherwise wait out.
+      expect(Date.now() - started).toBeLessThan(2500);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+});
