@@ -12,7 +12,12 @@
 import { readFileSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { type Diagnostic, formatDiagnostic, hasErrors } from '../config/diagnostics.js';
+import {
+  type Diagnostic,
+  formatDiagnostic,
+  hasErrors,
+  sortDiagnostics,
+} from '../config/diagnostics.js';
 import { type LoadResult, loadProject } from '../config/index.js';
 import type { Project, WorkflowSpec } from '../config/model.js';
 import { EngineUnavailableError } from '../executors/types.js';
@@ -180,28 +185,35 @@ async function lintCommand(
   opts: { format: 'pretty' | 'json' },
   io: CliIo,
 ): Promise<number> {
-  const all: Diagnostic[] = [];
-  let failed = false;
+  // One list across all files: a file named twice, or reached both directly
+  // and through another file's `uses:`, reports each problem once.
+  const collected: Diagnostic[] = [];
+  const sources = new Map<string, string>();
+  const seen = new Set<string>();
   for (const file of files) {
+    const key = resolve(io.cwd, file);
+    if (seen.has(key)) continue;
+    seen.add(key);
     const result = await loadProject(file, { cwd: io.cwd });
-    all.push(...result.diagnostics);
-    if (hasErrors(result.diagnostics)) failed = true;
-    if (opts.format === 'pretty') {
-      for (const d of result.diagnostics) {
-        io.stdout.write(`${formatDiagnostic(d, result.sources.get(d.file))}\n`);
-      }
-    }
+    collected.push(...result.diagnostics);
+    for (const [name, text] of result.sources) sources.set(name, text);
   }
-  if (opts.format === 'json') io.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
-  else if (all.length === 0) io.stdout.write(`${files.join(', ')}: no problems found\n`);
-  else {
-    const errors = all.filter((d) => d.severity === 'error').length;
-    io.stdout.write(`${errors} error(s), ${all.length - errors} warning(s)\n`);
+  const all = sortDiagnostics(collected);
+  const failed = hasErrors(all);
+  if (opts.format === 'json') {
+    io.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+  } else {
+    for (const d of all) io.stdout.write(`${formatDiagnostic(d, sources.get(d.file))}\n`);
+    if (all.length === 0) {
+      io.stdout.write(`${files.join(', ')}: no problems found\n`);
+    } else {
+      const errors = all.filter((d) => d.severity === 'error').length;
+      io.stdout.write(`${errors} error(s), ${all.length - errors} warning(s)\n`);
+    }
   }
   return failed ? ExitCode.failed : ExitCode.ok;
 }
 
-/** Loads a file and picks its workflow, or throws CliError (exit 2) after printing diagnostics. */
 /**
  * A workflow of nothing but services, for a file that holds Agent documents
  * and no Workflow: `agent run agent.yaml` then runs the agents the way
@@ -226,6 +238,7 @@ function serveWorkflow(project: Project): WorkflowSpec {
   };
 }
 
+/** Loads a file and picks its workflow, or throws CliError (exit 2) after printing diagnostics. */
 async function loadWorkflow(
   file: string,
   workflowName: string | undefined,

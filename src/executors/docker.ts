@@ -483,7 +483,7 @@ function pipeContainerOutput(
   return new Promise((resolve) => {
     stream.once('end', () => resolve());
     stream.once('close', () => resolve());
-    stream.once('error', () => resolve());
+    stream.on('error', () => resolve());
   });
 }
 
@@ -757,7 +757,10 @@ export class DockerServiceRunner implements ServiceRunner {
       for (const port of agent.ports) {
         const key = `${port.container}/${port.protocol}`;
         exposedPorts[key] = {};
-        portBindings[key] = [{ HostIp: '', HostPort: port.host === 0 ? '' : String(port.host) }];
+        (portBindings[key] ??= []).push({
+          HostIp: '',
+          HostPort: port.host === 0 ? '' : String(port.host),
+        });
       }
       const { nanoCpus, memoryBytes } = agent.resources.limits;
       try {
@@ -807,7 +810,11 @@ export class DockerServiceRunner implements ServiceRunner {
       }
       const info = await this.engine.call(() => created.inspect());
       const ports: Record<number, number> = {};
-      for (const [key, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+      // Keyed by container port alone (the endpoint's shape): tcp wins over udp.
+      const published = Object.entries(info.NetworkSettings.Ports ?? {}).sort(
+        ([a], [b]) => Number(a.endsWith('/udp')) - Number(b.endsWith('/udp')),
+      );
+      for (const [key, bindings] of published) {
         const containerPort = Number.parseInt(key, 10);
         const hostPort = bindings?.find((b) => b.HostPort)?.HostPort;
         if (hostPort && !(containerPort in ports)) ports[containerPort] = Number(hostPort);
@@ -901,7 +908,7 @@ class DockerServiceHandle implements ServiceHandle {
     const ended = new Promise<void>((resolve) => {
       stream.once('end', () => resolve());
       stream.once('close', () => resolve());
-      stream.once('error', () => resolve());
+      stream.on('error', () => resolve());
     });
     if (!(await settlesWithin(ended, timeoutMs))) {
       (stream as unknown as { destroy?: () => void }).destroy?.();

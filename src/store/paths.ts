@@ -44,7 +44,8 @@ export function resolveStatePath(options: {
 
 /**
  * The log file of one attempt: `<dir of the state file>/runs/<runId>/<stepId>.<attempt>.log`.
- * Services use their name as `stepId` and attempt 1. `attempt` is 1-based.
+ * Services use their name as `stepId` and count their starts within the run
+ * as attempts. `attempt` is 1-based.
  */
 export function logFilePath(
   statePath: string,

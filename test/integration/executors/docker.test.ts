@@ -472,4 +472,34 @@ describeDocker('Docker executors', () => {
     expect((await runContainers()).length).toBe(before);
     await first.stop(0);
   });
+
+  test('one container port published on two host ports keeps both bindings', async () => {
+    const runner = new DockerServiceRunner({ engine, network });
+    const handle = await runner.startService({
+      runId,
+      name: 'twice',
+      agent: dockerAgent({
+        name: 'twice',
+        command: ['sleep', '300'],
+        ports: [
+          { container: 81, host: 0, protocol: 'tcp' },
+          { container: 81, host: 0, protocol: 'tcp' },
+          { container: 81, host: 0, protocol: 'udp' },
+        ],
+      }),
+      env: {},
+      logFile: join(dir, 'services', 'twice.log'),
+      signal: new AbortController().signal,
+    });
+    handles.push(handle);
+    const info = await docker.getContainer(handle.id).inspect();
+    expect(info.HostConfig.PortBindings?.['81/tcp']).toHaveLength(2);
+    expect(info.HostConfig.PortBindings?.['81/udp']).toHaveLength(1);
+    const tcpHostPorts = (info.NetworkSettings.Ports?.['81/tcp'] ?? []).map((b) =>
+      Number(b.HostPort),
+    );
+    // The endpoint names one of the tcp ports, never the udp one.
+    expect(tcpHostPorts).toContain(handle.endpoint.ports[81]);
+    await handle.stop(0);
+  });
 });
