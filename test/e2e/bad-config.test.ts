@@ -98,3 +98,23 @@ describe('bad configuration', () => {
     expect(r.exitCode, r.stdout).toBe(0);
   });
 });
+
+describe('lint of several files', () => {
+  it('reports a problem once, whether its file is named twice or also reached through uses:', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'bad-agent.yaml'),
+      'apiVersion: agentfile/v1\nkind: Agent\nmetadata: { name: a }\nspec:\n  imgae: busybox:1.36\n  command: [sleep, "1"]\n',
+    );
+    await writeFile(
+      join(dir, 'uses.yaml'),
+      'apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: w }\nspec:\n  services:\n    a: { uses: ./bad-agent.yaml }\n  steps:\n    s:\n      needs: [a]\n      run: echo s\n',
+    );
+    const r = await agent(['lint', 'uses.yaml', 'bad-agent.yaml', './uses.yaml'], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    const heads = r.stdout.split('\n').filter((l) => /^\S+\.yaml:\d+:\d+: /.test(l));
+    expect(heads).toHaveLength(1);
+    expect(heads[0]).toMatch(/^bad-agent\.yaml:5:3: unknown key "imgae"/);
+    expect(r.stdout).toContain('1 error(s), 0 warning(s)');
+  });
+});
