@@ -1,18 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { expect, it } from 'vitest';
 import { describeDocker } from '../helpers/docker.js';
 import { agent, copyExample } from './cli.js';
 
 describeDocker('the hello-agent example, end to end', () => {
-  let dir = '';
-  afterAll(async () => {
-    // Nothing of ours may be left in the engine: checked by the test below too.
-  });
-
   it('runs: agent built, health-gated, called from a container and from the host; exit 0', async () => {
-    dir = await copyExample('hello-agent');
+    const dir = await copyExample('hello-agent');
     const lint = await agent(['lint', 'agent.yaml', 'workflow.yaml'], { cwd: dir });
     expect(lint.stdout).toContain('no problems found');
     expect(lint.exitCode).toBe(0);
@@ -58,8 +54,12 @@ describeDocker('the hello-agent example, end to end', () => {
       db.close();
     }
 
-    const runs = await agent(['runs', 'workflow.yaml'], { cwd: dir });
-    expect(runs.exitCode).toBe(0);
-    expect(runs.stdout).toMatch(/hello\s+succeeded/);
+    const runId = /run (\S+): succeeded/.exec(run.stdout)?.[1];
+    const left = await execa('docker', ['ps', '-aq', '--filter', `label=agentfile.run=${runId}`]);
+    expect(left.stdout).toBe('');
+
+    const listed = await agent(['runs', 'workflow.yaml'], { cwd: dir });
+    expect(listed.exitCode).toBe(0);
+    expect(listed.stdout).toMatch(/hello\s+succeeded/);
   });
 });
