@@ -757,10 +757,9 @@ export class DockerServiceRunner implements ServiceRunner {
       for (const port of agent.ports) {
         const key = `${port.container}/${port.protocol}`;
         exposedPorts[key] = {};
-        (portBindings[key] ??= []).push({
-          HostIp: '',
-          HostPort: port.host === 0 ? '' : String(port.host),
-        });
+        const bindings = portBindings[key] ?? [];
+        bindings.push({ HostIp: '', HostPort: port.host === 0 ? '' : String(port.host) });
+        portBindings[key] = bindings;
       }
       const { nanoCpus, memoryBytes } = agent.resources.limits;
       try {

@@ -1005,42 +1005,50 @@ class Execution {
   private async finish(): Promise<RunResult> {
     const { store, runId, plan } = this;
     const cancelled = this.signal.aborted;
-    // Anything still up (a failure or cancellation left it): stop it.
-    await Promise.allSettled(
-      [...this.handles.keys()].map(async (name) => {
-        await this.stopHandle(name, cancelled ? 'cancel' : 'graceful');
-        const status: ServiceStatus = cancelled ? 'cancelled' : 'stopped';
-        if (this.states.get(name) === 'healthy' || this.states.get(name) === 'starting')
-          this.setService(name, status);
-      }),
-    );
-    for (const n of plan.nodes) {
-      const s = this.states.get(n.id);
-      if (s === 'pending') {
-        if (n.kind === 'step') {
-          const reason = cancelled ? 'the run was cancelled' : 'the run failed before it started';
-          this.setStepStatus(n.id, cancelled ? 'cancelled' : 'skipped', reason);
-          this.commit(() => {}, {
-            type: 'step.skipped',
-            runId,
-            at: Date.now(),
-            step: n.id,
-            reason,
-          });
+    // Cleanup first and unconditionally: even when the store refuses writes
+    // (disk full), no container, process or network of the run is left.
+    try {
+      // Anything still up (a failure or cancellation left it): stop it.
+      await Promise.allSettled(
+        [...this.handles.keys()].map(async (name) => {
+          await this.stopHandle(name, cancelled ? 'cancel' : 'graceful');
+          const status: ServiceStatus = cancelled ? 'cancelled' : 'stopped';
+          if (this.states.get(name) === 'healthy' || this.states.get(name) === 'starting')
+            this.setService(name, status);
+        }),
+      );
+      for (const n of plan.nodes) {
+        const s = this.states.get(n.id);
+        if (s === 'pending') {
+          if (n.kind === 'step') {
+            const reason = cancelled ? 'the run was cancelled' : 'the run failed before it started';
+            this.setStepStatus(n.id, cancelled ? 'cancelled' : 'skipped', reason);
+            this.commit(() => {}, {
+              type: 'step.skipped',
+              runId,
+              at: Date.now(),
+              step: n.id,
+              reason,
+            });
+          }
+          // A service that never started stays `pending`: true, and resumable.
+        } else if (s === 'running' || s === 'starting') {
+          // Only after an infrastructure error: the task was abandoned mid-way.
+          const reason = cancelled
+            ? 'cancelled'
+            : `abandoned: ${this.failure ?? 'the run stopped'}`;
+          if (n.kind === 'step')
+            this.setStepStatus(n.id, cancelled ? 'cancelled' : 'failed', reason);
+          else this.setService(n.id, cancelled ? 'cancelled' : 'failed', { error: reason });
         }
-        // A service that never started stays `pending`: true, and resumable.
-      } else if (s === 'running' || s === 'starting') {
-        // Only after an infrastructure error: the task was abandoned mid-way.
-        const reason = cancelled ? 'cancelled' : `abandoned: ${this.failure ?? 'the run stopped'}`;
-        if (n.kind === 'step') this.setStepStatus(n.id, cancelled ? 'cancelled' : 'failed', reason);
-        else this.setService(n.id, cancelled ? 'cancelled' : 'failed', { error: reason });
       }
-    }
-    if (this.docker) {
-      try {
-        await this.docker.removeRunLeftovers(runId);
-      } catch {
-        // Best effort: a later `--resume` or run removes leftovers by label.
+    } finally {
+      if (this.docker) {
+        try {
+          await this.docker.removeRunLeftovers(runId);
+        } catch {
+          // Best effort: a later `--resume` or run removes leftovers by label.
+        }
       }
     }
     const status: RunStatus = cancelled ? 'cancelled' : this.failure ? 'failed' : 'succeeded';
