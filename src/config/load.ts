@@ -16,6 +16,7 @@ import {
   type Node,
   type Pair,
   parseAllDocuments,
+  type YAMLMap,
 } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
 
@@ -172,8 +173,10 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
     };
     const scalarSource = (path: string | readonly string[]) => {
       const found = walk(doc, pointerSegments(path));
-      if (!found.exact || !isScalar(found.node)) return undefined;
-      return found.node.type === 'PLAIN' ? found.node.source : undefined;
+      // `I: *v` reads the scalar the anchor `&v` is on.
+      const node = isAlias(found.node) ? found.node.resolve(doc) : found.node;
+      if (!found.exact || !isScalar(node)) return undefined;
+      return node.type === 'PLAIN' ? node.source : undefined;
     };
     documents.push({ index, data, broken, locate, scalarSource });
   });
@@ -227,10 +230,53 @@ function findPairAt(node: unknown, offset: number): Pair | undefined {
   return undefined;
 }
 
+/** True for the key of a YAML merge (`<<: *anchor`): a plain `<<`, as the parser marks it. */
+function isMergeKey(key: unknown): boolean {
+  if (!isScalar(key)) return false;
+  if (typeof key.value === 'symbol') return key.value.description === '<<';
+  return key.value === '<<' && (key.type === undefined || key.type === 'PLAIN');
+}
+
 /**
- * Follows JSON path segments through maps and sequences (and aliases). Where
- * a key repeats, the last one wins, as in the data. Stops at the deepest node
- * that exists.
+ * The entry of `map` for `key` as the data sees it: the map's own entry (the
+ * last one, where a key repeats), else the first entry found in its merge
+ * sources (`<<: *a` or `<<: [*a, *b]`, in order, recursively), as YAML merge
+ * keys resolve: a map's own keys win over merged ones, earlier sources over
+ * later ones.
+ */
+function findEntry(
+  doc: Document,
+  map: YAMLMap,
+  key: string,
+  seen: Set<YAMLMap> = new Set(),
+): Pair | undefined {
+  seen.add(map);
+  let own: Pair | undefined;
+  for (const item of map.items) {
+    if (isPair(item) && isScalar(item.key) && !isMergeKey(item.key)) {
+      if (String(item.key.value) === key) own = item;
+    }
+  }
+  if (own) return own;
+  for (const item of map.items) {
+    if (!isPair(item) || !isMergeKey(item.key)) continue;
+    const value = isAlias(item.value) ? item.value.resolve(doc) : item.value;
+    const sources = isSeq(value) ? value.items : [value];
+    for (const source of sources) {
+      const resolved = isAlias(source) ? source.resolve(doc) : source;
+      if (!isMap(resolved) || seen.has(resolved)) continue;
+      const found = findEntry(doc, resolved, key, seen);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Follows JSON path segments through maps and sequences, aliases and merge
+ * keys (a key merged in with `<<` is found where its anchor defines it).
+ * Where a key repeats, the last one wins, as in the data. Stops at the
+ * deepest node that exists. The node reached may itself be an alias.
  */
 function walk(
   doc: Document,
@@ -241,10 +287,7 @@ function walk(
   for (const segment of segments) {
     if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
-      let next: Pair | undefined;
-      for (const item of node.items) {
-        if (isPair(item) && isScalar(item.key) && String(item.key.value) === segment) next = item;
-      }
+      const next = findEntry(doc, node, segment);
       if (!next) return { node: node as Node, pair, exact: false };
       pair = next;
       node = next.value;

@@ -6,9 +6,9 @@
 
 import type { Diagnostic } from './diagnostics.js';
 import type { SourceDocument } from './load.js';
-import { compileSchemas, describeValue } from './schema.js';
+import { compileSchemas, describeValue, fieldLabel, limitMessage } from './schema.js';
 import { quoteList, suggestion } from './suggest.js';
-import { parseCpu, parseMemory, parsePortString } from './units.js';
+import { parseDuration, parsePortString, readCpu, readMemory } from './units.js';
 
 /** Where a rule reports: the document and the file name as the user gave it. */
 export interface RuleContext {
@@ -47,6 +47,9 @@ export function stepNeeds(step: unknown, stepPath: Path): Array<{ name: string; 
 /**
  * Rules for a Workflow document's spec (at `/spec`):
  *
+ * - `step/workdir`: a container step's `workdir` that is not absolute (Docker
+ *   rejects it at run time; a process step's is resolved against the file's directory);
+ * - `units/duration`: a step `timeout`, `retry.backoff.initial` or `retry.backoff.max` of 0;
  * - `workflow/name-clash`: a step id equals a service name (needs could not tell them apart);
  * - `workflow/unknown-need`: a need that is neither a step nor a service, with the nearest name;
  * - `workflow/cycle`: steps that need each other, printed `a -> b -> a` from the
@@ -60,6 +63,21 @@ export function checkWorkflow(ctx: RuleContext, spec: unknown): Diagnostic[] {
   const stepIds = Object.keys(steps);
   const serviceNames = Object.keys(services);
   const order = new Map(stepIds.map((id, i) => [id, i]));
+
+  for (const id of stepIds) {
+    const step = steps[id];
+    if (!isObject(step)) continue;
+    const at = ['spec', 'steps', id];
+    if (typeof step.image === 'string') {
+      out.push(
+        ...checkContainerWorkdir(ctx, step.workdir, [...at, 'workdir'], {
+          code: 'step/workdir',
+          alternative: 'or drop "image" to run the step as a local process',
+        }),
+      );
+    }
+    out.push(...checkDurations(ctx, step, at, STEP_DURATIONS));
+  }
 
   for (const id of stepIds) {
     if (Object.hasOwn(services, id)) {
@@ -198,8 +216,15 @@ function agentSpecKeys(): Set<string> {
  *
  * - `agent/runtime`: a process agent with `image`/`build`, a process agent
  *   without `command`, a docker agent without `image` or `build`;
+ * - `agent/runtime` for a process agent with what only a container honours:
+ *   `volumes`, `resources.limits`, or a port whose host port is set and
+ *   differs from the port the process listens on;
+ * - `agent/workdir`: a docker agent's `workdir` that is not absolute;
  * - `units/port`: a port string whose numbers are out of range;
- * - `units/cpu`, `units/memory`: quantities of zero.
+ * - `units/cpu`, `units/memory`: quantities that are zero, round to 0
+ *   nano-CPUs / bytes, or exceed `Number.MAX_SAFE_INTEGER` (strings, and CPU numbers;
+ *   the schema checks memory numbers);
+ * - `units/duration`: a health check `interval` or `timeout` of 0.
  */
 export function checkAgentSpec(ctx: RuleContext, spec: unknown, specPath: Path): Diagnostic[] {
   if (!isObject(spec)) return [];
@@ -266,27 +291,202 @@ export function checkAgentSpec(ctx: RuleContext, spec: unknown, specPath: Path):
   const limits = isObject(spec.resources) ? spec.resources.limits : undefined;
   if (isObject(limits)) {
     const cpu = limits.cpu;
-    if (typeof cpu === 'string' && /^([0-9]+m|[0-9]+(\.[0-9]+)?)$/.test(cpu) && !parseCpu(cpu)) {
-      out.push(
-        report(ctx, [...specPath, 'resources', 'limits', 'cpu'], 'value', {
-          code: 'units/cpu',
-          message: `"cpu" must be more than 0, got ${describeValue(cpu)}`,
-        }),
-      );
+    if (typeof cpu === 'string' || typeof cpu === 'number') {
+      const r = readCpu(cpu);
+      // Numbers of 0 or less are the schema's (exclusiveMinimum), as are malformed strings.
+      const schemaReports = typeof cpu === 'number' && !r.ok && r.problem === 'not-positive';
+      const m = r.ok || schemaReports ? undefined : limitMessage('cpu', r.problem, '"cpu"', cpu);
+      if (m) {
+        out.push(
+          report(ctx, [...specPath, 'resources', 'limits', 'cpu'], 'value', {
+            code: 'units/cpu',
+            ...m,
+          }),
+        );
+      }
     }
     const memory = limits.memory;
-    if (
-      typeof memory === 'string' &&
-      /^[0-9]+(\.[0-9]+)?(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.test(memory) &&
-      !parseMemory(memory)
-    ) {
+    // Numbers are the schema's (type integer, minimum, maximum), as are malformed strings.
+    if (typeof memory === 'string') {
+      const r = readMemory(memory);
+      const m = r.ok ? undefined : limitMessage('memory', r.problem, '"memory"', memory);
+      if (m) {
+        out.push(
+          report(ctx, [...specPath, 'resources', 'limits', 'memory'], 'value', {
+            code: 'units/memory',
+            ...m,
+          }),
+        );
+      }
+    }
+  }
+
+  out.push(
+    ...checkDurations(ctx, spec.healthCheck, [...specPath, 'healthCheck'], HEALTH_CHECK_DURATIONS),
+  );
+
+  const isDocker =
+    runtime === 'docker' || (runtime === undefined && (has('image') || has('build')));
+  if (isDocker) {
+    out.push(
+      ...checkContainerWorkdir(ctx, spec.workdir, [...specPath, 'workdir'], {
+        code: 'agent/workdir',
+        alternative: 'or use runtime "process" to run a local process',
+      }),
+    );
+  }
+  const isProcess =
+    runtime === 'process' ||
+    (runtime === undefined && !has('image') && !has('build') && has('command'));
+  if (isProcess) out.push(...checkProcessAgent(ctx, spec, specPath));
+  return out;
+}
+
+/** A duration field that must not be 0, and the hint that says what 0 would do. */
+interface DurationField {
+  /** Path below the object that holds it. */
+  path: readonly string[];
+  hint: string;
+}
+
+/** Health check durations that must be more than 0 (`startPeriod: 0s` is fine: it is the default). */
+const HEALTH_CHECK_DURATIONS: readonly DurationField[] = [
+  {
+    path: ['interval'],
+    hint: 'an interval of 0 would run probes back to back; the default is 5s',
+  },
+  {
+    path: ['timeout'],
+    hint: 'a probe timeout of 0 would fail every probe; the default is 3s',
+  },
+];
+
+/** Step durations that must be more than 0. */
+const STEP_DURATIONS: readonly DurationField[] = [
+  {
+    path: ['timeout'],
+    hint: 'a timeout of 0 would kill every attempt at once; remove "timeout" for no timeout',
+  },
+  {
+    path: ['retry', 'backoff', 'initial'],
+    hint: 'a backoff of 0 would retry at once, with no delay; the default is 1s',
+  },
+  {
+    path: ['retry', 'backoff', 'max'],
+    hint: 'a cap of 0 would make every retry start at once, with no delay; the default is 30s',
+  },
+];
+
+/**
+ * `units/duration` for each of `fields` (below `value`, at `at`) that is a
+ * valid duration of 0 ms: written as 0, or rounding to 0 (`0.1ms`).
+ */
+function checkDurations(
+  ctx: RuleContext,
+  value: unknown,
+  at: Path,
+  fields: readonly DurationField[],
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const field of fields) {
+    let v: unknown = value;
+    for (const key of field.path) v = isObject(v) ? v[key] : undefined;
+    if (typeof v !== 'string' || parseDuration(v) !== 0) continue;
+    const path = [...at, ...field.path];
+    const label = JSON.stringify(fieldLabel(path));
+    const zero = !/[1-9]/.test(v);
+    out.push(
+      report(ctx, path, 'value', {
+        code: 'units/duration',
+        message: zero
+          ? `${label} must be more than 0, got ${describeValue(v)}`
+          : `${label} must be at least 1ms (durations are whole milliseconds), got ${describeValue(v)}`,
+        hint: field.hint,
+      }),
+    );
+  }
+  return out;
+}
+
+/** `code` when a container's `workdir` (at `at`) is a string that does not start with `/`. */
+function checkContainerWorkdir(
+  ctx: RuleContext,
+  workdir: unknown,
+  at: Path,
+  options: { code: string; alternative: string },
+): Diagnostic[] {
+  if (typeof workdir !== 'string' || workdir === '' || workdir.startsWith('/')) return [];
+  return [
+    report(ctx, at, 'value', {
+      code: options.code,
+      message: `"workdir" must be an absolute path in the container (starting with "/"), got ${describeValue(workdir)}`,
+      hint: `Docker does not resolve a relative working directory; write ${JSON.stringify(`/${workdir.replace(/^(\.\/)+/, '')}`)}, ${options.alternative}, whose relative workdir is resolved against this file's directory`,
+    }),
+  ];
+}
+
+/**
+ * `agent/runtime` for what a local process cannot honour, and would otherwise
+ * silently ignore: bind mounts, resource limits, and a port published on a
+ * different host port (a process listens on its own port; `host` must be
+ * omitted or equal `container`).
+ */
+function checkProcessAgent(
+  ctx: RuleContext,
+  spec: Record<string, unknown>,
+  specPath: Path,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (Array.isArray(spec.volumes) && spec.volumes.length > 0) {
+    out.push(
+      report(ctx, [...specPath, 'volumes'], 'key', {
+        code: 'agent/runtime',
+        message:
+          'a process agent cannot have "volumes"; remove them, or run a container with "image" or "build"',
+        hint: "bind mounts apply to containers; a local process sees the host's files as they are",
+      }),
+    );
+  }
+  const resources = spec.resources;
+  const limits = isObject(resources) ? resources.limits : undefined;
+  if (isObject(limits) && Object.keys(limits).length > 0) {
+    out.push(
+      report(ctx, [...specPath, 'resources'], 'key', {
+        code: 'agent/runtime',
+        message:
+          'a process agent cannot have resource limits; remove "resources", or run a container with "image" or "build"',
+        hint: 'CPU and memory limits are enforced by Docker; a local process runs without them',
+      }),
+    );
+  }
+  if (Array.isArray(spec.ports)) {
+    spec.ports.forEach((port, i) => {
+      let mapping: { container: number; host: number } | undefined;
+      let fix: string;
+      if (typeof port === 'string' && port.includes(':')) {
+        mapping = parsePortString(port);
+        fix = `write ${JSON.stringify(port.replace(/^[0-9]+:/, ''))}`;
+      } else if (
+        isObject(port) &&
+        typeof port.container === 'number' &&
+        typeof port.host === 'number'
+      ) {
+        mapping = { container: port.container, host: port.host };
+        fix = 'remove "host"';
+      } else {
+        return;
+      }
+      if (!mapping || mapping.host === mapping.container) return;
+      const path = [...specPath, 'ports', String(i)];
+      const where = mapping.host === 0 ? 'any free host port' : `host port ${mapping.host}`;
       out.push(
-        report(ctx, [...specPath, 'resources', 'limits', 'memory'], 'value', {
-          code: 'units/memory',
-          message: `"memory" must be at least 1 byte, got ${describeValue(memory)}`,
+        report(ctx, path, 'value', {
+          code: 'agent/runtime',
+          message: `${JSON.stringify(fieldLabel(path))} publishes port ${mapping.container} on ${where}, which a process agent cannot do; a local process listens on its own port, so the host port must be omitted or equal ${mapping.container}`,
+          hint: `${fix}, or run a container with "image" or "build" to remap it`,
         }),
       );
-    }
+    });
   }
   return out;
 }

@@ -11,6 +11,7 @@ import type { Diagnostic } from './diagnostics.js';
 import type { SourceDocument } from './load.js';
 import { pointerSegments } from './load.js';
 import { nearest, quoteList, suggestion } from './suggest.js';
+import { MAX_LIMIT, type QuantityProblem, readMemory } from './units.js';
 
 /** The kinds of document the file format knows. */
 export type DocumentKind = 'Agent' | 'Workflow';
@@ -121,8 +122,8 @@ const PATTERNS: Record<string, string> = {
   '^[A-Za-z_][A-Za-z0-9_]*$': 'a variable name: letters, digits and "_", not starting with a digit',
   '^[A-Za-z_][A-Za-z0-9_-]*$': 'letters, digits, "_" and "-", starting with a letter or "_"',
   '^/': 'an absolute path (starting with "/")',
-  '^(\\.{1,2}/|/|\\.$|\\.\\.$)[^:]*:/[^:]*(:(ro|rw))?$':
-    '"SOURCE:TARGET" or "SOURCE:TARGET:ro", where SOURCE is a host path starting with "./", "../" or "/" and TARGET an absolute path in the container (only bind mounts are supported)',
+  '^(\\.{1,2}(/[^:]*)?|/[^:]*):/[^:]*(:(ro|rw))?$':
+    '"SOURCE:TARGET" or "SOURCE:TARGET:ro", where SOURCE is a host path (".", "..", or starting with "./", "../" or "/") and TARGET an absolute path in the container (only bind mounts are supported)',
   '^([^#]+|[^#]*#[a-z0-9]([-a-z0-9]*[a-z0-9])?)$':
     '"./file.yaml", "./file.yaml#name" or "#name", where name is an Agent\'s name',
 };
@@ -167,6 +168,56 @@ function objectName(e: ErrorObject, ctx: Context): string {
   return title;
 }
 
+/**
+ * The message for a CPU or memory quantity that has the right shape but is
+ * not a usable limit (see {@link QuantityProblem}); `label` is the quoted
+ * field name, `value` the value as written. `undefined` for `syntax`, which
+ * the schema's pattern reports.
+ */
+export function limitMessage(
+  kind: 'cpu' | 'memory',
+  problem: QuantityProblem,
+  label: string,
+  value: unknown,
+): { message: string; hint?: string } | undefined {
+  const got = describeValue(value);
+  if (kind === 'cpu') {
+    switch (problem) {
+      case 'not-positive':
+        return { message: `${label} must be more than 0, got ${got}` };
+      case 'too-small':
+        return {
+          message: `${label} must be at least 1 nano-CPU (0.000000001), got ${got}`,
+          hint: 'it rounds to 0 nano-CPUs, which Docker reads as no limit; 10m is a hundredth of a CPU',
+        };
+      case 'too-large':
+        return { message: `${label} must be at most ${Math.floor(MAX_LIMIT / 1e9)}, got ${got}` };
+      default:
+        return undefined;
+    }
+  }
+  switch (problem) {
+    case 'not-positive':
+      return { message: `${label} must be at least 1 byte, got ${got}` };
+    case 'too-small':
+      return {
+        message: `${label} must be at least 1 byte, got ${got}`,
+        hint: 'it rounds to 0 bytes, which Docker reads as no limit',
+      };
+    case 'too-large':
+      return {
+        message: `${label} must be at most ${MAX_LIMIT} bytes (just under 8Pi), got ${got}`,
+      };
+    case 'fraction':
+      return {
+        message: `${label} must be a whole number of bytes, got ${got}`,
+        hint: `a number without a suffix is bytes; add a suffix, e.g. ${String(value)}Gi`,
+      };
+    default:
+      return undefined;
+  }
+}
+
 function unitMessage(def: string, e: ErrorObject): { message: string; hint?: string } | undefined {
   const label = JSON.stringify(fieldLabel(e.instancePath));
   const got = describeValue(e.data);
@@ -187,8 +238,12 @@ function unitMessage(def: string, e: ErrorObject): { message: string; hint?: str
         return { message: `${label} must be more than 0, got ${got}` };
       return { message: `${label} must be a CPU quantity like 500m, 1 or 1.5, got ${got}` };
     case 'memory':
-      if (typeof e.data === 'number')
-        return { message: `${label} must be at least 1 byte, got ${got}` };
+      if (typeof e.data === 'number') {
+        // The schema checks numbers (type integer, minimum, maximum); the
+        // quantity reader names the problem the same way the rules do.
+        const r = readMemory(e.data);
+        return r.ok ? undefined : limitMessage('memory', r.problem, label, e.data);
+      }
       return {
         message: `${label} must be a memory quantity like 512Mi, 2Gi or 1G, got ${got}`,
         hint: 'suffixes are k, M, G, T (powers of 1000) and Ki, Mi, Gi, Ti (powers of 1024); no suffix means bytes',

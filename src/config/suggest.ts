@@ -5,10 +5,15 @@ import { distance } from 'fastest-levenshtein';
 /**
  * The candidate nearest to `word` by edit distance (case-insensitive), when it
  * is close enough to be a likely typo: at most 2 edits, or a third of the
- * word's length for longer words. Ties go to the earlier candidate.
+ * word's length for longer words, and never more than half the word's length
+ * (at least 1), so a one- or two-letter name is not "corrected" to an
+ * unrelated one (`zz` → `a`). Ties go to the earlier candidate.
  */
 export function nearest(word: string, candidates: readonly string[]): string | undefined {
-  const limit = Math.max(2, Math.floor(word.length / 3));
+  const limit = Math.min(
+    Math.max(2, Math.floor(word.length / 3)),
+    Math.max(1, Math.floor(word.length / 2)),
+  );
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {

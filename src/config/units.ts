@@ -50,24 +50,74 @@ export function formatDuration(ms: number): string {
 const CPU = /^(?:([0-9]+)m|([0-9]+(?:\.[0-9]+)?))$/;
 
 /**
- * Parses a CPU quantity like Kubernetes: `500m` (milli-CPUs), `1`, `1.5`, or a
- * number.
- *
- * @returns nano-CPUs (Docker's `NanoCpus`: `"1"` → 1e9, `"500m"` → 5e8),
- *   rounded to an integer; `undefined` when the text is not a CPU quantity or
- *   is not positive.
+ * The largest CPU (nano-CPUs) or memory (bytes) limit accepted:
+ * `Number.MAX_SAFE_INTEGER`, the largest integer a JavaScript number holds
+ * exactly (Docker's fields are int64; beyond this the value would be silently
+ * rounded). In bytes that is 8Pi minus 1.
  */
-export function parseCpu(value: string | number): number | undefined {
+export const MAX_LIMIT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Why a CPU or memory quantity is not a usable limit:
+ *
+ * - `syntax`: not a quantity at all;
+ * - `not-positive`: zero or negative;
+ * - `too-small`: positive, but rounds to 0 nano-CPUs or 0 bytes (Docker reads
+ *   0 as "no limit");
+ * - `too-large`: more than {@link MAX_LIMIT} nano-CPUs or bytes (or infinite);
+ * - `fraction`: a memory number (no suffix, so bytes) that is not whole.
+ */
+export type QuantityProblem = 'syntax' | 'not-positive' | 'too-small' | 'too-large' | 'fraction';
+
+/** A quantity converted to Docker's unit, or why it cannot be. */
+export type QuantityResult = { ok: true; value: number } | { ok: false; problem: QuantityProblem };
+
+function fail(problem: QuantityProblem): QuantityResult {
+  return { ok: false, problem };
+}
+
+/** Rounds an amount in Docker's unit and checks it is from 1 to {@link MAX_LIMIT}. */
+function limit(amount: number): QuantityResult {
+  if (Number.isNaN(amount)) return fail('syntax');
+  if (amount <= 0) return fail('not-positive');
+  const rounded = Math.round(amount);
+  if (rounded === 0) return fail('too-small');
+  if (!Number.isSafeInteger(rounded)) return fail('too-large');
+  return { ok: true, value: rounded };
+}
+
+/**
+ * Reads a CPU quantity like Kubernetes: `500m` (milli-CPUs), `1`, `1.5`, or a
+ * number, as nano-CPUs (Docker's `NanoCpus`), rounded to an integer.
+ *
+ * @returns the nano-CPUs (1 to {@link MAX_LIMIT}), or the
+ *   {@link QuantityProblem}: a value that rounds to 0 nano-CPUs is
+ *   `too-small`, never a limit of 0 (which Docker reads as unlimited).
+ */
+export function readCpu(value: string | number): QuantityResult {
   let cpus: number;
   if (typeof value === 'number') {
     cpus = value;
   } else {
     const m = CPU.exec(value);
-    if (!m) return undefined;
+    if (!m) return fail('syntax');
     cpus = m[1] !== undefined ? Number(m[1]) / 1000 : Number(m[2]);
   }
-  if (!Number.isFinite(cpus) || cpus <= 0) return undefined;
-  return Math.round(cpus * 1e9);
+  return limit(cpus * 1e9);
+}
+
+/**
+ * Parses a CPU quantity like Kubernetes: `500m` (milli-CPUs), `1`, `1.5`, or a
+ * number.
+ *
+ * @returns nano-CPUs (Docker's `NanoCpus`: `"1"` → 1e9, `"500m"` → 5e8),
+ *   rounded to an integer; `undefined` when the text is not a CPU quantity,
+ *   is not positive, rounds to 0 nano-CPUs or is more than
+ *   {@link MAX_LIMIT} nano-CPUs (see {@link readCpu} for which).
+ */
+export function parseCpu(value: string | number): number | undefined {
+  const r = readCpu(value);
+  return r.ok ? r.value : undefined;
 }
 
 const MEMORY_SUFFIX: Record<string, number> = {
@@ -88,26 +138,37 @@ const MEMORY_SUFFIX: Record<string, number> = {
 const MEMORY = /^([0-9]+(?:\.[0-9]+)?)(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 
 /**
+ * Reads a memory quantity like Kubernetes as bytes: plain bytes, or a number
+ * with a decimal suffix (`k`, `M`, `G`, `T`, `P`, `E`: powers of 1000) or a
+ * binary one (`Ki`, `Mi`, `Gi`, `Ti`, `Pi`, `Ei`: powers of 1024). A string
+ * is rounded to whole bytes; a YAML number is bytes and must be whole.
+ *
+ * @returns the bytes (1 to {@link MAX_LIMIT}), or the {@link QuantityProblem}
+ *   (`fraction` for a number that is not whole).
+ */
+export function readMemory(value: string | number): QuantityResult {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value) && !Number.isInteger(value)) return fail('fraction');
+    return limit(value);
+  }
+  const m = MEMORY.exec(value);
+  if (!m) return fail('syntax');
+  return limit(Number(m[1]) * (MEMORY_SUFFIX[m[2] ?? ''] ?? 1));
+}
+
+/**
  * Parses a memory quantity like Kubernetes: plain bytes, or a number with a
  * decimal suffix (`k`, `M`, `G`, `T`, `P`, `E`: powers of 1000) or a binary
  * one (`Ki`, `Mi`, `Gi`, `Ti`, `Pi`, `Ei`: powers of 1024). `512Mi` →
  * 536870912, `1G` → 1e9, `1.5Gi` → 1610612736.
  *
- * @returns bytes, rounded to an integer; `undefined` when the text is not a
- *   memory quantity, or is zero or more than `Number.MAX_SAFE_INTEGER` bytes.
+ * @returns bytes, rounded to an integer; `undefined` when the value is not a
+ *   memory quantity, is a number that is not whole, rounds to 0 bytes, or is
+ *   more than {@link MAX_LIMIT} bytes (see {@link readMemory} for which).
  */
 export function parseMemory(value: string | number): number | undefined {
-  let bytes: number;
-  if (typeof value === 'number') {
-    bytes = value;
-  } else {
-    const m = MEMORY.exec(value);
-    if (!m) return undefined;
-    bytes = Number(m[1]) * (MEMORY_SUFFIX[m[2] ?? ''] ?? 1);
-  }
-  bytes = Math.round(bytes);
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) return undefined;
-  return bytes;
+  const r = readMemory(value);
+  return r.ok ? r.value : undefined;
 }
 
 /** A port mapping parsed from compose's short syntax. */

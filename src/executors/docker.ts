@@ -206,6 +206,19 @@ export class DockerEngine {
     return process.env.DOCKER_HOST ?? '/var/run/docker.sock';
   }
 
+  /**
+   * True when containers' addresses on a bridge network are reachable from
+   * this process: a local engine (a unix socket) on Linux. Docker Desktop
+   * (macOS, Windows) and remote engines run containers in a VM, where only
+   * published ports reach them.
+   */
+  get containersReachable(): boolean {
+    // docker-modem keeps a unix socket as a path, or, for the default socket,
+    // as a function that finds it; a TCP/SSH engine has a host instead.
+    const modem = this.docker.modem as { socketPath?: unknown; host?: unknown };
+    return process.platform === 'linux' && !modem.host && modem.socketPath !== undefined;
+  }
+
   /** Runs an engine call, mapping connection failures to {@link EngineUnavailableError}. */
   async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -923,7 +936,15 @@ class DockerServiceHandle implements ServiceHandle {
     return { exitCode: exitCode ?? 1, output: Buffer.concat(chunks).toString('utf8') };
   }
 
+  /**
+   * Where network probes go. The container's own address when it can be
+   * reached (a local engine on Linux): Docker's userland port proxy accepts
+   * TCP connections even when nothing in the container listens, or after it
+   * exited, so a tcp probe through a published port could pass for a dead
+   * service. Otherwise the published port, then the container address.
+   */
   probeAddress(port: number): { host: string; port: number } {
+    if (this.address && this.engine.containersReachable) return { host: this.address, port };
     const published = this.endpoint.ports[port];
     if (published !== undefined) return { host: '127.0.0.1', port: published };
     return { host: this.address || '127.0.0.1', port };
