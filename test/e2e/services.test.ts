@@ -155,3 +155,32 @@ describeDocker('agent run on a file of Agent documents (serve mode)', () => {
     expect(left.stdout).toBe('');
   });
 });
+
+describeDocker('a tcp health check on a published port', () => {
+  it('does not pass for a container that never listens (the port proxy accepts anyway)', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `${header('deaf')}spec:
+  services:
+    deaf:
+      image: busybox:1.36
+      command: [sleep, "300"]
+      ports: ["8080"]
+      healthCheck:
+        tcp: { port: 8080 }
+        interval: 300ms
+        timeout: 1s
+        retries: 2
+  steps:
+    use:
+      needs: [deaf]
+      run: echo should not run
+`,
+    );
+    const r = await agent(['run'], { cwd: dir, timeoutMs: 60_000 });
+    expect(r.exitCode, r.stdout).toBe(1);
+    expect(r.stdout).toMatch(/service deaf: unhealthy: .*tcp .*ECONNREFUSED/);
+    expect(r.stdout).not.toContain('should not run');
+  });
+});
