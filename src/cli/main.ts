@@ -293,11 +293,11 @@ async function planCommand(
 ): Promise<number> {
   const { workflow } = await loadWorkflow(file, opts.workflow, io);
   const plan = compilePlan(workflow);
-  io.stdout.write(
+  const text =
     opts.format === 'json'
-      ? `${JSON.stringify(planToJson(plan), null, 2)}\n`
-      : `${renderPlanText(plan, { cwd: io.cwd })}\n`,
-  );
+      ? JSON.stringify(planToJson(plan), null, 2)
+      : renderPlanText(plan, { cwd: io.cwd });
+  io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   return ExitCode.ok;
 }
 

@@ -9,6 +9,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { formatDiagnostic, loadProject } from '../../src/config/index.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -17,6 +18,8 @@ interface Snippet {
   source: string;
   index: number;
   text: string;
+  /** For an invalid-on-purpose snippet: the file name and the `agent lint` output the doc shows after it. */
+  lint?: { file: string; output: string };
 }
 
 async function snippets(): Promise<Snippet[]> {
@@ -25,12 +28,17 @@ async function snippets(): Promise<Snippet[]> {
   for (const file of files.filter((f) => f.endsWith('.md'))) {
     const md = await readFile(join(root, file), 'utf8');
     let index = 0;
-    for (const m of md.matchAll(/```yaml\n([\s\S]*?)```/g)) {
+    for (const m of md.matchAll(/```yaml\n([\s\S]*?)```\n/g)) {
       index++;
       const text = m[1] ?? '';
       if (!/^apiVersion: agentfile\/v1/m.test(text)) continue; // a fragment, not a document
       if (/^spec: \.\.\./m.test(text)) continue; // the envelope illustration
-      out.push({ source: file, index, text });
+      // A snippet followed by the output of `agent lint FILE` is invalid on purpose.
+      const after = md.slice((m.index ?? 0) + m[0].length);
+      const shown = /^\s*```\n\$ agent lint (\S+)\n([\s\S]*?)```/.exec(after);
+      const lint =
+        shown?.[1] && shown[2] !== undefined ? { file: shown[1], output: shown[2] } : undefined;
+      out.push({ source: file, index, text, ...(lint ? { lint } : {}) });
     }
   }
   return out;
@@ -40,10 +48,32 @@ describe('documentation snippets', async () => {
   const all = await snippets();
 
   it('finds the documents to check', () => {
-    expect(all.length).toBeGreaterThanOrEqual(4);
+    expect(all.filter((x) => !x.lint).length).toBeGreaterThanOrEqual(4);
+    expect(all.filter((x) => x.lint).length).toBeGreaterThanOrEqual(1);
   });
 
-  for (const s of all) {
+  for (const s of all.filter((x) => x.lint)) {
+    it(`${s.source} yaml block #${s.index}: agent lint prints what the doc shows`, async () => {
+      const lint = s.lint;
+      if (!lint) throw new Error('unreachable');
+      const dir = await mkdtemp(join(tmpdir(), 'agentfile-docs-'));
+      await writeFile(join(dir, lint.file), s.text);
+      let stdout = '';
+      const sink = {
+        write: (t: string) => ((stdout += t), true),
+      } as unknown as NodeJS.WritableStream;
+      const code = await main(['lint', lint.file], {
+        stdout: sink,
+        stderr: sink,
+        env: {},
+        cwd: dir,
+      });
+      expect(stdout).toBe(lint.output);
+      expect(code).toBe(1);
+    });
+  }
+
+  for (const s of all.filter((x) => !x.lint)) {
     it(`${s.source} yaml block #${s.index} lints clean`, async () => {
       const dir = await mkdtemp(join(tmpdir(), 'agentfile-docs-'));
       await cp(join(root, 'examples/hello-agent'), dir, { recursive: true });
@@ -57,4 +87,26 @@ describe('documentation snippets', async () => {
       expect(result.project).toBeDefined();
     });
   }
+});
+
+describe('README output', () => {
+  it('shows what `agent plan examples/hello-agent/workflow.yaml` prints', async () => {
+    const readme = await readFile(join(root, 'README.md'), 'utf8');
+    const shown = /```\n(workflow hello \(examples\/hello-agent\/workflow\.yaml\)[\s\S]*?)```/.exec(
+      readme,
+    )?.[1];
+    expect(shown).toBeDefined();
+    let stdout = '';
+    const sink = {
+      write: (t: string) => ((stdout += t), true),
+    } as unknown as NodeJS.WritableStream;
+    const code = await main(['plan', 'examples/hello-agent/workflow.yaml'], {
+      stdout: sink,
+      stderr: sink,
+      env: {},
+      cwd: root,
+    });
+    expect(code).toBe(0);
+    expect(stdout).toBe(shown);
+  });
 });
