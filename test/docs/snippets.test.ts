@@ -14,6 +14,18 @@ import { formatDiagnostic, loadProject } from '../../src/config/index.js';
 
 const root = join(import.meta.dirname, '../..');
 
+/** A writable that collects what the CLI writes. */
+function capture(): { stream: NodeJS.WritableStream; text: () => string } {
+  const chunks: string[] = [];
+  const stream = {
+    write: (t: string) => {
+      chunks.push(t);
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream;
+  return { stream, text: () => chunks.join('') };
+}
+
 interface Snippet {
   source: string;
   index: number;
@@ -58,17 +70,14 @@ describe('documentation snippets', async () => {
       if (!lint) throw new Error('unreachable');
       const dir = await mkdtemp(join(tmpdir(), 'agentfile-docs-'));
       await writeFile(join(dir, lint.file), s.text);
-      let stdout = '';
-      const sink = {
-        write: (t: string) => ((stdout += t), true),
-      } as unknown as NodeJS.WritableStream;
+      const out = capture();
       const code = await main(['lint', lint.file], {
-        stdout: sink,
-        stderr: sink,
+        stdout: out.stream,
+        stderr: out.stream,
         env: {},
         cwd: dir,
       });
-      expect(stdout).toBe(lint.output);
+      expect(out.text()).toBe(lint.output);
       expect(code).toBe(1);
     });
   }
@@ -96,17 +105,14 @@ describe('README output', () => {
       readme,
     )?.[1];
     expect(shown).toBeDefined();
-    let stdout = '';
-    const sink = {
-      write: (t: string) => ((stdout += t), true),
-    } as unknown as NodeJS.WritableStream;
+    const out = capture();
     const code = await main(['plan', 'examples/hello-agent/workflow.yaml'], {
-      stdout: sink,
-      stderr: sink,
+      stdout: out.stream,
+      stderr: out.stream,
       env: {},
       cwd: root,
     });
     expect(code).toBe(0);
-    expect(stdout).toBe(shown);
+    expect(out.text()).toBe(shown);
   });
 });
