@@ -10,7 +10,7 @@
 
 import { hostname } from 'node:os';
 import { dirname, relative } from 'node:path';
-import type { AgentSpec } from '../config/model.js';
+import type { AgentSpec, StepSpec } from '../config/model.js';
 import {
   type AttemptResult,
   EngineUnavailableError,
@@ -546,6 +546,10 @@ class Execution {
     return env;
   }
 
+  /**
+   * Runs a step to its end: attempts up to `retry.maxAttempts`, backing off
+   * between them, each attempt recorded before and after it runs.
+   */
   private async runStep(node: PlanNode): Promise<void> {
     const step = node.step;
     if (!step) throw new Error(`internal: node "${node.id}" is not a step`);
@@ -553,187 +557,178 @@ class Execution {
     this.states.set(node.id, 'running');
     const controller = this.link();
     const before = this.attemptsSoFar.get(node.id) ?? 0;
-    const stepStarted = Date.now();
+    const startedAt = Date.now();
     store.updateStep(runId, node.id, {
       status: 'running',
-      startedAt: stepStarted,
+      startedAt,
       finishedAt: null,
       error: null,
     });
     try {
-      for (let i = 1; i <= step.retry.maxAttempts; i++) {
+      for (let i = 1; ; i++) {
         const attempt = before + i;
-        const logFile = logFilePath(this.options.statePath, runId, node.id, attempt);
-        const at = Date.now();
-        this.commit(
-          () => {
-            store.startAttempt({ runId, stepId: node.id, attempt, startedAt: at, logFile });
-            store.updateStep(runId, node.id, { attempts: attempt });
-          },
-          {
-            type: 'step.started',
-            runId,
-            at,
-            step: node.id,
-            attempt,
-            maxAttempts: step.retry.maxAttempts,
-          },
-        );
-        let result: AttemptResult;
-        try {
-          result = await this.executorFor(node).runAttempt({
-            runId,
-            stepId: node.id,
-            attempt,
-            command: step.command,
-            env: this.stepEnv(node, attempt),
-            workdir: step.workdir,
-            image: step.image,
-            timeoutMs: step.timeoutMs,
-            signal: controller.signal,
-            logFile,
-            onOutput: (stream, line) =>
-              this.report({
-                type: 'step.output',
-                runId,
-                at: Date.now(),
-                step: node.id,
-                stream,
-                line,
-              }),
-            onStarted: ({ pid, containerId }) =>
-              store.updateAttempt(runId, node.id, attempt, {
-                pid: pid ?? null,
-                containerId: containerId ?? null,
-              }),
-          });
-        } catch (error) {
-          if (error instanceof EngineUnavailableError || error instanceof StoreError) {
-            // Infrastructure, not the step: record what we can, then end the run.
-            const at2 = Date.now();
-            const message = errorMessage(error);
-            this.states.set(node.id, 'failed');
-            try {
-              store.updateAttempt(runId, node.id, attempt, {
-                status: 'failed',
-                finishedAt: at2,
-                error: message,
-              });
-              store.updateStep(runId, node.id, {
-                status: 'failed',
-                finishedAt: at2,
-                error: message,
-              });
-            } catch {
-              // The store itself may be what failed.
-            }
-            throw error;
-          }
-          // Anything else the executor throws (a log file it cannot open, an
-          // engine call that failed) is this attempt's failure.
-          result = {
-            exitCode: null,
-            timedOut: false,
-            cancelled: controller.signal.aborted,
-            error: errorMessage(error),
-            durationMs: Date.now() - at,
-          };
-        }
-        const status: StepStatus = result.cancelled
-          ? 'cancelled'
-          : result.timedOut
-            ? 'timed_out'
-            : result.exitCode === 0
-              ? 'succeeded'
-              : 'failed';
-        const error =
-          status === 'succeeded'
-            ? undefined
-            : status === 'timed_out'
-              ? `timed out after ${formatMs(step.timeoutMs ?? 0)}`
-              : status === 'cancelled'
-                ? 'cancelled'
-                : (result.error ?? `exit code ${result.exitCode}`);
+        const result = await this.runAttempt(node, step, attempt, controller.signal);
+        const outcome = attemptOutcome(result, step.timeoutMs);
         const finishedAt = Date.now();
         const retry =
-          (status === 'failed' || status === 'timed_out') &&
+          (outcome.status === 'failed' || outcome.status === 'timed_out') &&
           i < step.retry.maxAttempts &&
           !controller.signal.aborted;
+        const attemptRecord = {
+          status: outcome.status,
+          finishedAt,
+          exitCode: result.exitCode,
+          error: outcome.error ?? null,
+        };
         if (!retry) {
-          this.states.set(node.id, status);
-          this.commit(
-            () => {
-              store.updateAttempt(runId, node.id, attempt, {
-                status,
-                finishedAt,
-                exitCode: result.exitCode,
-                error: error ?? null,
-              });
-              store.updateStep(runId, node.id, { status, finishedAt, error: error ?? null });
-            },
-            {
-              type: 'step.finished',
-              runId,
-              at: finishedAt,
-              step: node.id,
-              status,
-              attempt,
-              durationMs: finishedAt - stepStarted,
-              exitCode: result.exitCode,
-              error,
-            },
-          );
-          if (status === 'failed' || status === 'timed_out') {
-            this.failure ??= `step "${node.id}" ${status === 'timed_out' ? 'timed out' : 'failed'}: ${error}`;
-          }
+          this.finishStep(node.id, outcome, {
+            attempt,
+            startedAt,
+            finishedAt,
+            attemptRecord,
+            exitCode: result.exitCode,
+          });
           return;
         }
         const delayMs = backoffDelay(i, { ...step.retry.backoff, jitter: true });
-        this.commit(
-          () =>
-            store.updateAttempt(runId, node.id, attempt, {
-              status,
-              finishedAt,
-              exitCode: result.exitCode,
-              error: error ?? null,
-            }),
-          {
-            type: 'step.retrying',
-            runId,
-            at: finishedAt,
-            step: node.id,
-            attempt,
-            delayMs,
-            error: error ?? '',
-          },
-        );
+        this.commit(() => store.updateAttempt(runId, node.id, attempt, attemptRecord), {
+          type: 'step.retrying',
+          runId,
+          at: finishedAt,
+          step: node.id,
+          attempt,
+          delayMs,
+          error: outcome.error ?? '',
+        });
         await abortableSleep(delayMs, controller.signal);
         if (controller.signal.aborted) {
-          this.states.set(node.id, 'cancelled');
-          const at2 = Date.now();
-          this.commit(
-            () =>
-              store.updateStep(runId, node.id, {
-                status: 'cancelled',
-                finishedAt: at2,
-                error: 'cancelled',
-              }),
-            {
-              type: 'step.finished',
-              runId,
-              at: at2,
-              step: node.id,
-              status: 'cancelled',
-              attempt,
-              durationMs: at2 - stepStarted,
-              error: 'cancelled',
-            },
+          const at = Date.now();
+          this.finishStep(
+            node.id,
+            { status: 'cancelled', error: 'cancelled' },
+            { attempt, startedAt, finishedAt: at },
           );
           return;
         }
       }
     } finally {
       this.controllers.delete(controller);
+    }
+  }
+
+  /**
+   * One attempt: recorded as started (with its log file) before it runs, its
+   * pid or container id recorded as soon as it has one. Resolves with the
+   * executor's result; an executor error that is not infrastructure becomes
+   * this attempt's failure. Infrastructure errors (engine, store) are
+   * recorded and rethrown: they end the run.
+   */
+  private async runAttempt(
+    node: PlanNode,
+    step: StepSpec,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<AttemptResult> {
+    const { store, runId } = this;
+    const logFile = logFilePath(this.options.statePath, runId, node.id, attempt);
+    const at = Date.now();
+    this.commit(
+      () => {
+        store.startAttempt({ runId, stepId: node.id, attempt, startedAt: at, logFile });
+        store.updateStep(runId, node.id, { attempts: attempt });
+      },
+      {
+        type: 'step.started',
+        runId,
+        at,
+        step: node.id,
+        attempt,
+        maxAttempts: step.retry.maxAttempts,
+      },
+    );
+    try {
+      return await this.executorFor(node).runAttempt({
+        runId,
+        stepId: node.id,
+        attempt,
+        command: step.command,
+        env: this.stepEnv(node, attempt),
+        workdir: step.workdir,
+        image: step.image,
+        timeoutMs: step.timeoutMs,
+        signal,
+        logFile,
+        onOutput: (stream, line) =>
+          this.report({ type: 'step.output', runId, at: Date.now(), step: node.id, stream, line }),
+        onStarted: ({ pid, containerId }) =>
+          store.updateAttempt(runId, node.id, attempt, {
+            pid: pid ?? null,
+            containerId: containerId ?? null,
+          }),
+      });
+    } catch (error) {
+      if (error instanceof EngineUnavailableError || error instanceof StoreError) {
+        const finishedAt = Date.now();
+        const message = errorMessage(error);
+        this.states.set(node.id, 'failed');
+        try {
+          store.updateAttempt(runId, node.id, attempt, {
+            status: 'failed',
+            finishedAt,
+            error: message,
+          });
+          store.updateStep(runId, node.id, { status: 'failed', finishedAt, error: message });
+        } catch {
+          // The store itself may be what failed.
+        }
+        throw error;
+      }
+      // Anything else (a log file it cannot open, an engine call that failed
+      // for this container) is this attempt's failure.
+      return {
+        exitCode: null,
+        timedOut: false,
+        cancelled: signal.aborted,
+        error: errorMessage(error),
+        durationMs: Date.now() - at,
+      };
+    }
+  }
+
+  /** Records a step's final status (and its last attempt's) in one transaction, then reports it. */
+  private finishStep(
+    id: string,
+    outcome: { status: StepStatus; error?: string },
+    times: {
+      attempt: number;
+      startedAt: number;
+      finishedAt: number;
+      attemptRecord?: Parameters<Store['updateAttempt']>[3];
+      exitCode?: number | null;
+    },
+  ): void {
+    const { store, runId } = this;
+    const { status, error } = outcome;
+    this.states.set(id, status);
+    this.commit(
+      () => {
+        if (times.attemptRecord) store.updateAttempt(runId, id, times.attempt, times.attemptRecord);
+        store.updateStep(runId, id, { status, finishedAt: times.finishedAt, error: error ?? null });
+      },
+      {
+        type: 'step.finished',
+        runId,
+        at: times.finishedAt,
+        step: id,
+        status,
+        attempt: times.attempt,
+        durationMs: times.finishedAt - times.startedAt,
+        ...(times.exitCode !== undefined ? { exitCode: times.exitCode } : {}),
+        ...(error !== undefined ? { error } : {}),
+      },
+    );
+    if (status === 'failed' || status === 'timed_out') {
+      this.failure ??= `step "${id}" ${status === 'timed_out' ? 'timed out' : 'failed'}: ${error}`;
     }
   }
 
@@ -1070,6 +1065,22 @@ class Execution {
       resumed: this.options.resume !== undefined,
     };
   }
+}
+
+/**
+ * What an attempt's result means for the step: a status and, unless it
+ * succeeded, a one-line reason (`exit code 2`, `timed out after 1.0s`,
+ * `command not found: foo`, `cancelled`). Pure.
+ */
+export function attemptOutcome(
+  result: AttemptResult,
+  timeoutMs: number | undefined,
+): { status: StepStatus; error?: string } {
+  if (result.cancelled) return { status: 'cancelled', error: 'cancelled' };
+  if (result.timedOut)
+    return { status: 'timed_out', error: `timed out after ${formatMs(timeoutMs ?? 0)}` };
+  if (result.exitCode === 0) return { status: 'succeeded' };
+  return { status: 'failed', error: result.error ?? `exit code ${result.exitCode}` };
 }
 
 function errorMessage(error: unknown): string {

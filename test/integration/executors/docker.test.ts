@@ -263,7 +263,12 @@ describeDocker('Docker executors', () => {
     const hostPort = handle.endpoint.ports[8080];
     expect(handle.endpoint.host).toBe('127.0.0.1');
     expect(hostPort).toBeGreaterThan(0);
-    expect(handle.probeAddress(8080)).toEqual({ host: '127.0.0.1', port: hostPort });
+    // A local engine on Linux: probes go to the container itself, not through
+    // the port proxy; the published port serves the host all the same.
+    const info0 = await docker.getContainer(handle.id).inspect();
+    const containerIp = info0.NetworkSettings.Networks?.[network]?.IPAddress;
+    expect(containerIp).toBeTruthy();
+    expect(handle.probeAddress(8080)).toEqual({ host: containerIp, port: 8080 });
 
     const check = agent.healthCheck;
     if (!check) throw new Error('the agent has a health check');
@@ -279,8 +284,10 @@ describeDocker('Docker executors', () => {
       await probeOnce({ kind: 'http', path: '/missing', port: 8080, status: 200 }, handle, 2000),
     ).toEqual({
       ok: false,
-      error: `GET http://127.0.0.1:${hostPort}/missing: expected status 200, got 404`,
+      error: `GET http://${containerIp}:8080/missing: expected status 200, got 404`,
     });
+    const viaHost = await fetch(`http://127.0.0.1:${hostPort}/health`);
+    expect(viaHost.status).toBe(200);
     expect(await probeOnce({ kind: 'tcp', port: 8080 }, handle, 2000)).toEqual({ ok: true });
     expect(
       await probeOnce({ kind: 'command', command: ['test', '-f', '/www/health'] }, handle, 2000),
