@@ -16,6 +16,7 @@ import { join, relative, sep } from 'node:path';
 import { Writable } from 'node:stream';
 import Dockerode from 'dockerode';
 import type { AgentSpec, BuildSpec } from '../config/model.js';
+import { watchAttempt } from './attempt-watch.js';
 import { ExecTimeoutError, ImageBuildError, ImageNotFoundError } from './errors.js';
 import { type OutputSink, openOutputSink, RingBuffer } from './output.js';
 import {
@@ -647,35 +648,22 @@ export class DockerExecutor implements StepExecutor {
         }
       }
 
-      let timedOut = false;
-      let cancelled = false;
       let stopping: Promise<void> | undefined;
-      const stop = (): void => {
-        stopping ??= stopContainer(this.engine, created, this.graceMs).catch(() => undefined);
-      };
-      const timer =
-        spec.timeoutMs !== undefined
-          ? setTimeout(() => {
-              if (stopping !== undefined) return;
-              timedOut = true;
-              stop();
-            }, spec.timeoutMs)
-          : undefined;
-      const onAbort = (): void => {
-        if (stopping !== undefined) return;
-        cancelled = true;
-        stop();
-      };
-      spec.signal.addEventListener('abort', onAbort, { once: true });
-      // It may have aborted while the attempt was being set up.
-      if (spec.signal.aborted) onAbort();
+      const watch = watchAttempt({
+        timeoutMs: spec.timeoutMs,
+        signal: spec.signal,
+        stopping: () => stopping !== undefined,
+        stop: () => {
+          stopping ??= stopContainer(this.engine, created, this.graceMs).catch(() => undefined);
+        },
+      });
       let exit: { StatusCode: number };
       try {
         exit = await this.engine.call(() => created.wait());
       } finally {
-        clearTimeout(timer);
-        spec.signal.removeEventListener('abort', onAbort);
+        watch.dispose();
       }
+      const { timedOut, cancelled } = watch;
       await stopping;
       await settlesWithin(outputDone, 2000);
       const state = await this.engine

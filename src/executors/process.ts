@@ -15,6 +15,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa, type Result } from 'execa';
+import { watchAttempt } from './attempt-watch.js';
 import { ExecTimeoutError } from './errors.js';
 import { openOutputSink, RingBuffer } from './output.js';
 import type {
@@ -204,28 +205,15 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
     subprocess.stderr?.on('data', (chunk: Buffer) => sink.stderr.push(chunk));
 
     const pid = subprocess.pid;
-    let timedOut = false;
-    let cancelled = false;
     let stopping: Promise<NodeJS.Signals | undefined> | undefined;
-    const stop = (): void => {
-      if (pid !== undefined) stopping ??= terminateGroup(pid, subprocess, this.graceMs);
-    };
-    const timer =
-      spec.timeoutMs !== undefined && pid !== undefined
-        ? setTimeout(() => {
-            if (stopping !== undefined) return;
-            timedOut = true;
-            stop();
-          }, spec.timeoutMs)
-        : undefined;
-    const onAbort = (): void => {
-      if (stopping !== undefined) return;
-      cancelled = true;
-      stop();
-    };
-    spec.signal.addEventListener('abort', onAbort, { once: true });
-    // It may have aborted while the attempt was being set up.
-    if (spec.signal.aborted) onAbort();
+    const watch = watchAttempt({
+      timeoutMs: pid !== undefined ? spec.timeoutMs : undefined,
+      signal: spec.signal,
+      stopping: () => stopping !== undefined,
+      stop: () => {
+        if (pid !== undefined) stopping ??= terminateGroup(pid, subprocess, this.graceMs);
+      },
+    });
     // The leader is gone: stop whatever it left behind in its group.
     subprocess.once('exit', () => {
       if (pid !== undefined) stopping ??= terminateGroup(pid, subprocess, this.graceMs);
@@ -239,8 +227,8 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
     }
 
     const result = await subprocess;
-    clearTimeout(timer);
-    spec.signal.removeEventListener('abort', onAbort);
+    watch.dispose();
+    const { timedOut, cancelled } = watch;
     await stopping;
     await sink.close();
 

@@ -5,36 +5,13 @@
  */
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/processes.js';
-import { agent, repoRoot, spawnAgent, tempDir } from './cli.js';
+import { agent, freePort, portInUse, repoRoot, spawnAgent, tempDir } from './cli.js';
 
 const fixture = (name: string) => JSON.stringify(join(repoRoot, 'test/fixtures/bin', name));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-async function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(true));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
-  });
-}
 
 function status(dir: string, sql: string): unknown {
   const db = new Database(join(dir, '.agentfile/state.db'), { readonly: true });

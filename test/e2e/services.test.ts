@@ -5,32 +5,25 @@
  */
 
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { describeDocker } from '../helpers/docker.js';
 import { waitFor } from '../helpers/processes.js';
-import { agent, agentBin, copyExample, repoRoot, spawnAgent, tempDir } from './cli.js';
+import {
+  agent,
+  agentBin,
+  copyExample,
+  freePort,
+  portInUse,
+  repoRoot,
+  spawnAgent,
+  tempDir,
+} from './cli.js';
 
 const header = (name: string) =>
   `apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: ${name} }\n`;
-
-/** A free TCP port on 127.0.0.1, chosen by the kernel. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 describe('a process service', () => {
   it('is started, health-gated, reachable by its published port, and stopped', async () => {
@@ -62,13 +55,7 @@ describe('a process service', () => {
     expect(r.stdout).toContain('step call | answer ok');
     expect(r.stdout).toMatch(/service web: stopped/);
     // Stopped means gone: the port is free again.
-    await expect(
-      new Promise<void>((resolve, reject) => {
-        const s = createServer();
-        s.once('error', reject);
-        s.listen(port, '127.0.0.1', () => s.close(() => resolve()));
-      }),
-    ).resolves.toBeUndefined();
+    expect(await portInUse(port)).toBe(false);
   });
 });
 
