@@ -12,6 +12,7 @@
  * hold the step open through its inherited stdout.
  */
 
+import { readdirSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa, type Result } from 'execa';
@@ -56,6 +57,45 @@ export function killProcessGroup(pgid: number, signal: NodeJS.Signals = 'SIGTERM
     if (code === 'ESRCH' || code === 'EPERM') return false;
     throw error;
   }
+}
+
+/**
+ * Kills (SIGKILL) a process group left by a runner that died, but only if a
+ * process of that group still carries `AGENT_RUN_ID=<runId>` in its
+ * environment (every step and service of a run does): a pid recorded before
+ * a crash may belong to an unrelated process by now, and must not be killed
+ * on the strength of the number alone. Reads `/proc`; where there is none
+ * (not Linux), kills nothing.
+ *
+ * @returns true when the group was ours and was signalled.
+ */
+export function killLeftoverGroup(pgid: number, runId: string): boolean {
+  if (!Number.isInteger(pgid) || pgid <= 1) return false;
+  if (!groupCarriesRun(pgid, `AGENT_RUN_ID=${runId}`)) return false;
+  return killProcessGroup(pgid, 'SIGKILL');
+}
+
+/** True when some process of group `pgid` has `marker` as an entry of its environment. */
+function groupCarriesRun(pgid: number, marker: string): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return false;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the parenthesised command name: state ppid pgrp ...
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(rest[2]) !== pgid) continue;
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      if (environ.includes(marker)) return true;
+    } catch {
+      // The process ended meanwhile, or is not ours to read.
+    }
+  }
+  return false;
 }
 
 /** Options of {@link ProcessExecutor}. */

@@ -4,7 +4,7 @@
  * connected lazily so a workflow of process steps never touches Docker.
  */
 
-import { killProcessGroup, ProcessExecutor } from '../executors/process.js';
+import { killLeftoverGroup, ProcessExecutor } from '../executors/process.js';
 import type { Executors } from './runner.js';
 
 /** Executors backed by real processes and the real Docker engine. */
@@ -15,8 +15,8 @@ export function defaultExecutors(options: { env?: NodeJS.ProcessEnv } = {}): Exe
     processServices: processes,
     // dockerode is loaded only for plans that use Docker.
     docker: async () => new (await import('../executors/docker.js')).DockerEngine(),
-    killProcessGroup: (pgid) => {
-      if (pgid > 1) killProcessGroup(pgid, 'SIGKILL');
+    killProcessGroup: (pgid, runId) => {
+      killLeftoverGroup(pgid, runId);
     },
   };
 }

@@ -41,8 +41,11 @@ export interface Executors {
    * or a docker service. Its `ping` throws {@link EngineUnavailableError}.
    */
   docker?: () => DockerSide | Promise<DockerSide>;
-  /** Kills a process group left by a killed runner (ignores ESRCH). */
-  killProcessGroup: (pgid: number) => void;
+  /**
+   * Kills a process group left by a killed runner, if it still belongs to
+   * run `runId` (see `killLeftoverGroup`); never throws.
+   */
+  killProcessGroup: (pgid: number, runId: string) => void;
 }
 
 /** What the runner needs from the Docker engine. */
@@ -383,7 +386,9 @@ class Execution {
   /** After `kill -9`: remove the run's containers and network, kill recorded process groups. */
   private async cleanUpLeftovers(): Promise<void> {
     for (const a of this.store.getAttempts(this.runId)) {
-      if (a.status === 'running' && a.pid !== null) this.options.executors.killProcessGroup(a.pid);
+      if (a.status === 'running' && a.pid !== null) {
+        this.options.executors.killProcessGroup(a.pid, this.runId);
+      }
       if (a.status === 'running') {
         this.store.updateAttempt(this.runId, a.stepId, a.attempt, {
           status: 'cancelled',
@@ -743,7 +748,8 @@ class Execution {
   }
 
   private serviceEnv(agent: AgentSpec): Record<string, string> | string {
-    const env: Record<string, string> = {};
+    // AGENT_RUN_ID marks the service's processes as this run's (see killLeftoverGroup).
+    const env: Record<string, string> = { AGENT_RUN_ID: this.runId };
     for (const v of agent.environment) {
       if ('value' in v) {
         env[v.name] = v.value;

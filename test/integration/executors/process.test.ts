@@ -1,10 +1,15 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AgentSpec } from '../../../src/config/model.js';
-import { killProcessGroup, ProcessExecutor } from '../../../src/executors/process.js';
+import {
+  killLeftoverGroup,
+  killProcessGroup,
+  ProcessExecutor,
+} from '../../../src/executors/process.js';
 import type { AttemptSpec, OutputStream, ServiceHandle } from '../../../src/executors/types.js';
 import { ServiceStartError } from '../../../src/executors/types.js';
 import { probeOnce } from '../../../src/health/probe.js';
@@ -333,5 +338,25 @@ describe('ProcessExecutor services', () => {
     await expect(start({ ...processAgent(['true'], 1), command: undefined })).rejects.toThrow(
       'process service "broken" has no command',
     );
+  });
+});
+
+describe('killLeftoverGroup', () => {
+  test('kills a group only when one of its processes carries the run id', async () => {
+    const child = spawn('sh', ['-c', 'sleep 60 & sleep 60'], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, AGENT_RUN_ID: 'run-a' },
+    });
+    const pgid = child.pid as number;
+    await waitFor(() => pgidAlive(pgid), { timeoutMs: 5000, intervalMs: 20 });
+    try {
+      expect(killLeftoverGroup(pgid, 'run-b')).toBe(false);
+      expect(pgidAlive(pgid)).toBe(true);
+      expect(killLeftoverGroup(pgid, 'run-a')).toBe(true);
+      await waitFor(() => !pgidAlive(pgid), { timeoutMs: 5000, intervalMs: 20 });
+    } finally {
+      killProcessGroup(pgid, 'SIGKILL');
+    }
   });
 });
