@@ -18,7 +18,7 @@ import {
   hasErrors,
   sortDiagnostics,
 } from '../config/diagnostics.js';
-import { type LoadResult, loadProject } from '../config/index.js';
+import { type LoadResult, loadProject, schemaFile } from '../config/index.js';
 import type { Project, WorkflowSpec } from '../config/model.js';
 import { EngineUnavailableError } from '../executors/types.js';
 import { compilePlan } from '../plan/compile.js';
@@ -149,6 +149,24 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     )
     .action(async (file: string, opts: { state?: string; limit: string; format: string }) => {
       exitCode = await runsCommand(file, opts, io);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of a document kind (for editors and CI)')
+    .argument('[kind]', 'Agent or Workflow', 'Workflow')
+    .action((kind: string) => {
+      const normalized =
+        kind.toLowerCase() === 'agent'
+          ? 'Agent'
+          : kind.toLowerCase() === 'workflow'
+            ? 'Workflow'
+            : undefined;
+      if (!normalized) {
+        throw new CliError(`unknown kind "${kind}"; expected Agent or Workflow`, ExitCode.invalid);
+      }
+      io.stdout.write(readFileSync(schemaFile(normalized), 'utf8'));
+      exitCode = ExitCode.ok;
     });
 
   try {

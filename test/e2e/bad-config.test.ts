@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agent, repoRoot, tempDir } from './cli.js';
@@ -116,5 +116,23 @@ describe('lint of several files', () => {
     expect(heads).toHaveLength(1);
     expect(heads[0]).toMatch(/^bad-agent\.yaml:5:3: unknown key "imgae"/);
     expect(r.stdout).toContain('1 error(s), 0 warning(s)');
+  });
+});
+
+describe('agent schema', () => {
+  it('prints the JSON Schema of a kind, byte for byte the shipped file', async () => {
+    for (const [kind, file] of [
+      ['Agent', 'agent.schema.json'],
+      ['workflow', 'workflow.schema.json'],
+    ] as const) {
+      const r = await agent(['schema', kind], { cwd: repoRoot });
+      expect(r.exitCode).toBe(0);
+      // (execa strips the final newline of what it captures)
+      expect(r.stdout).toBe((await readFile(join(repoRoot, 'schemas', file), 'utf8')).trimEnd());
+      expect((JSON.parse(r.stdout) as { $id: string }).$id).toMatch(new RegExp(`/${file}$`));
+    }
+    const bad = await agent(['schema', 'Pipeline'], { cwd: repoRoot });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('unknown kind "Pipeline"; expected Agent or Workflow');
   });
 });
