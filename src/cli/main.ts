@@ -15,6 +15,7 @@ import { Command, CommanderError, Option } from 'commander';
 import {
   type Diagnostic,
   formatDiagnostic,
+  formatDiagnosticGithub,
   hasErrors,
   sortDiagnostics,
 } from '../config/diagnostics.js';
@@ -88,11 +89,11 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .description('validate files against the JSON Schemas and the semantic rules')
     .argument('[files...]', 'files to check', ['agent.yaml'])
     .addOption(
-      new Option('--format <format>', 'output format')
-        .choices(['pretty', 'json'])
+      new Option('--format <format>', 'output format; github prints Actions annotations')
+        .choices(['pretty', 'json', 'github'])
         .default('pretty'),
     )
-    .action(async (files: string[], opts: { format: 'pretty' | 'json' }) => {
+    .action(async (files: string[], opts: { format: 'pretty' | 'json' | 'github' }) => {
       exitCode = await lintCommand(files, opts, io);
     });
 
@@ -200,7 +201,7 @@ function printDiagnostics(diagnostics: Diagnostic[], result: LoadResult, io: Cli
 
 async function lintCommand(
   files: string[],
-  opts: { format: 'pretty' | 'json' },
+  opts: { format: 'pretty' | 'json' | 'github' },
   io: CliIo,
 ): Promise<number> {
   // One list across all files: a file named twice, or reached both directly
@@ -220,6 +221,8 @@ async function lintCommand(
   const failed = hasErrors(all);
   if (opts.format === 'json') {
     io.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+  } else if (opts.format === 'github') {
+    for (const d of all) io.stdout.write(`${formatDiagnosticGithub(d)}\n`);
   } else {
     for (const d of all) io.stdout.write(`${formatDiagnostic(d, sources.get(d.file))}\n`);
     if (all.length === 0) {

@@ -87,3 +87,26 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
   if (d.hint) lines.push(`  hint: ${d.hint}`);
   return lines.join('\n');
 }
+
+/**
+ * Formats one diagnostic as a GitHub Actions workflow command, which the
+ * Actions runner turns into an annotation on the file and line:
+ * `::error file=F,line=L,col=C,endLine=L2,endColumn=C2,title=RULE::MESSAGE`.
+ * Property values and the message are escaped as the runner expects
+ * (`%`, CR, LF; plus `:` and `,` in properties).
+ * Source: GitHub Docs, "Workflow commands for GitHub Actions".
+ */
+export function formatDiagnosticGithub(d: Diagnostic): string {
+  const data = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const prop = (s: string) => data(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+  const props = [
+    `file=${prop(d.file)}`,
+    `line=${d.line}`,
+    `col=${d.column}`,
+    ...(d.endLine !== undefined ? [`endLine=${d.endLine}`] : []),
+    ...(d.endColumn !== undefined ? [`endColumn=${d.endColumn}`] : []),
+    `title=${prop(d.code)}`,
+  ];
+  const message = d.hint ? `${d.message}\nhint: ${d.hint}` : d.message;
+  return `::${d.severity === 'warning' ? 'warning' : 'error'} ${props.join(',')}::${data(message)}`;
+}
