@@ -130,14 +130,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         .choices(['auto', 'tty', 'plain', 'json'])
         .default('auto'),
     )
-    .action(
-      async (
-        file: string,
-        opts: { workflow?: string; resume?: true | string; state?: string; output: string },
-      ) => {
-        exitCode = await runCommand(file, opts, io);
-      },
-    );
+    .option(
+      '--junit <file>',
+      'also write a JUnit XML report of the run to FILE (for CI test reports)',
+    )
+    .action(async (file: string, opts: RunOptions) => {
+      exitCode = await runCommand(file, opts, io);
+    });
 
   program
     .command('runs')
@@ -355,11 +354,16 @@ async function pickReporter(mode: string, io: CliIo): Promise<Reporter> {
   }
 }
 
-async function runCommand(
-  file: string,
-  opts: { workflow?: string; resume?: true | string; state?: string; output: string },
-  io: CliIo,
-): Promise<number> {
+/** Options of `agent run`, as commander parses them. */
+interface RunOptions {
+  workflow?: string;
+  resume?: true | string;
+  state?: string;
+  output: string;
+  junit?: string;
+}
+
+async function runCommand(file: string, opts: RunOptions, io: CliIo): Promise<number> {
   const { workflow, serve } = await loadWorkflow(file, opts.workflow, io);
   const plan = compilePlan(workflow);
   const statePath = resolveStatePath({
@@ -369,7 +373,30 @@ async function runCommand(
     cwd: io.cwd,
   });
   const store = await openStore(statePath);
-  const reporter = await pickReporter(opts.output, io);
+  const reporters = [await pickReporter(opts.output, io)];
+  if (opts.junit) {
+    const { JunitReporter } = await import('../report/junit.js');
+    reporters.push(new JunitReporter(resolve(io.cwd, opts.junit)));
+  }
+  const reporter: Reporter = {
+    onEvent: (event) => {
+      for (const r of reporters) r.onEvent(event);
+    },
+    close: async () => {
+      for (const r of reporters) {
+        try {
+          await r.close();
+        } catch (error) {
+          // A report that cannot be written fails the command, after the run
+          // itself was recorded (exit 4, like any file the runner needs).
+          if (error instanceof Error && error.name === 'ReportWriteError') {
+            throw new CliError(error.message, ExitCode.unavailable, 'check the --junit path');
+          }
+          throw error;
+        }
+      }
+    },
+  };
   const { ResumeError, runWorkflow } = await import('../run/runner.js');
   const { defaultExecutors } = await import('../run/executors.js');
   const controller = new AbortController();
@@ -388,8 +415,9 @@ async function runCommand(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let result: Awaited<ReturnType<typeof runWorkflow>>;
   try {
-    const result = await runWorkflow({
+    result = await runWorkflow({
       plan,
       store,
       statePath,
@@ -400,19 +428,9 @@ async function runCommand(
       onEvent: (e) => reporter.onEvent(e),
       env: io.env,
     });
-    await reporter.close();
-    switch (result.status) {
-      case 'succeeded':
-        return ExitCode.ok;
-      case 'cancelled':
-        return ExitCode.interrupted;
-      case 'failed':
-      case 'pending':
-      case 'running':
-        return ExitCode.failed;
-    }
   } catch (error) {
-    await reporter.close();
+    // The run did not happen or broke off: the error says why, not the report.
+    await reporter.close().catch(() => undefined);
     if (error instanceof LockedError) {
       const h = error.holder;
       throw new CliError(
@@ -432,6 +450,17 @@ async function runCommand(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     store.close();
+  }
+  await reporter.close();
+  switch (result.status) {
+    case 'succeeded':
+      return ExitCode.ok;
+    case 'cancelled':
+      return ExitCode.interrupted;
+    case 'failed':
+    case 'pending':
+    case 'running':
+      return ExitCode.failed;
   }
 }
 

@@ -216,3 +216,37 @@ describe('agent run --output json', () => {
     expect(events.filter((e) => e.type === 'step.finished').map((e) => e.step)).toEqual(['a', 'b']);
   });
 });
+
+describe('agent run --junit', () => {
+  it('writes a JUnit report: a testcase per step, failures and skips marked, output escaped', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `${header('report')}spec:
+  concurrency: 2
+  steps:
+    bad:
+      run: echo "oops <&>" >&2; exit 3
+    good:
+      run: echo fine
+    after:
+      needs: [bad]
+      run: echo never
+`,
+    );
+    const r = await agent(['run', '--junit', 'out/report.xml'], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    const xml = await readFile(join(dir, 'out/report.xml'), 'utf8');
+    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/);
+    expect(xml).toMatch(/<testsuite name="report" id="\S+" tests="3" failures="1" skipped="1"/);
+    expect(xml).toMatch(
+      /<testcase classname="report\.step" name="bad" time="[\d.]+">\s*<failure message="exit code 3"\/>\s*<system-out>oops &lt;&amp;&gt;<\/system-out>/,
+    );
+    expect(xml).toMatch(
+      /<testcase classname="report\.step" name="good" time="[\d.]+">\s*<system-out>fine<\/system-out>/,
+    );
+    expect(xml).toMatch(
+      /<testcase classname="report\.step" name="after" time="0\.000">\s*<skipped message="needs bad"\/>/,
+    );
+  });
+});
