@@ -672,6 +672,16 @@ class Execution {
           }),
       });
     } catch (error) {
+      if (signal.aborted && !(error instanceof StoreError)) {
+        // Cancelled mid-call: an aborted engine request can look like a broken connection.
+        return {
+          exitCode: null,
+          timedOut: false,
+          cancelled: true,
+          error: 'cancelled',
+          durationMs: Date.now() - at,
+        };
+      }
       if (error instanceof EngineUnavailableError || error instanceof StoreError) {
         const finishedAt = Date.now();
         const message = errorMessage(error);
@@ -857,11 +867,13 @@ class Execution {
             : {}),
         });
       } catch (error) {
-        if (error instanceof EngineUnavailableError) throw error;
+        // Cancellation first: an aborted engine call (a build, a pull) can
+        // look like a broken connection.
         if (controller.signal.aborted) {
           this.setService(name, 'cancelled');
           return;
         }
+        if (error instanceof EngineUnavailableError) throw error;
         this.failService(
           name,
           'failed',

@@ -4,7 +4,7 @@
  * a service that never becomes healthy, a step timeout.
  */
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
@@ -244,5 +244,45 @@ describe('SIGTERM', () => {
     };
     expect(row.status).toBe('cancelled');
     expect(output).toMatch(/step busy: cancelled/);
+  });
+});
+
+describeDocker('SIGINT while a service image builds', () => {
+  it('cancels the build: exit 130, the service cancelled, not an engine error', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'ctx'));
+    const marker = `sleep 3${process.pid % 10}.${Date.now() % 1000}`;
+    await writeFile(join(dir, 'ctx/Dockerfile'), `FROM busybox:1.36\nRUN ${marker}\n`);
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `${header('slowbuild')}spec:
+  services:
+    svc:
+      build: { context: ./ctx }
+      command: [sleep, "300"]
+  steps:
+    a:
+      needs: [svc]
+      run: echo a
+`,
+    );
+    const child = spawnAgent(['run'], { cwd: dir });
+    let output = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      output += b.toString();
+    });
+    // The build is under way once its RUN step's container runs the marker.
+    await waitFor(
+      async () => {
+        const r = await execa('docker', ['ps', '--no-trunc', '--format', '{{.Command}}']);
+        return r.stdout.includes(marker);
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(output).toMatch(/service svc: cancelled/);
+    expect(String(result.stderr)).not.toContain('cannot reach the Docker engine');
   });
 });
