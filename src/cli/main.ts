@@ -9,7 +9,7 @@
  * 130 interrupted.
  */
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import {
@@ -475,6 +475,13 @@ async function runsCommand(
   }
   const workflowFile = resolve(io.cwd, file);
   const statePath = resolveStatePath({ workflowFile, flag: opts.state, env: io.env, cwd: io.cwd });
+  if (!existsSync(statePath)) {
+    // Reading must not create a store.
+    if (opts.format === 'json') io.stdout.write('[]\n');
+    else
+      io.stdout.write(`no runs: no state store at ${relative(io.cwd, statePath) || statePath}\n`);
+    return ExitCode.ok;
+  }
   const store = await openStore(statePath);
   try {
     const runs = store.listRuns({ limit });

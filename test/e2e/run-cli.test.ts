@@ -4,6 +4,7 @@
  * engine and an unusable store (exit 4), and --resume with nothing to resume.
  */
 
+import { existsSync } from 'node:fs';
 import { cp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -248,5 +249,17 @@ describe('agent run --junit', () => {
     expect(xml).toMatch(
       /<testcase classname="report\.step" name="after" time="0\.000">\s*<skipped message="needs bad"\/>/,
     );
+  });
+});
+
+describe('agent runs', () => {
+  it('reads without creating a store where there is none', async () => {
+    const dir = await tempDir();
+    const r = await agent(['runs'], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('no runs: no state store at .agentfile/state.db');
+    const json = await agent(['runs', '--format', 'json'], { cwd: dir });
+    expect(JSON.parse(json.stdout)).toEqual([]);
+    expect(existsSync(join(dir, '.agentfile'))).toBe(false);
   });
 });
