@@ -6,20 +6,23 @@
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/processes.js';
-import { agent, freePort, portInUse, repoRoot, spawnAgent, tempDir } from './cli.js';
+import {
+  agent,
+  collectStdout,
+  freePort,
+  portInUse,
+  readState,
+  repoRoot,
+  spawnAgent,
+  tempDir,
+} from './cli.js';
 
 const fixture = (name: string) => JSON.stringify(join(repoRoot, 'test/fixtures/bin', name));
 
 function status(dir: string, sql: string): unknown {
-  const db = new Database(join(dir, '.agentfile/state.db'), { readonly: true });
-  try {
-    return db.prepare(sql).get();
-  } finally {
-    db.close();
-  }
+  return readState(dir, (db) => db.prepare(sql).get());
 }
 
 describe('cancelling a run that uses services', () => {
@@ -46,18 +49,18 @@ spec:
 `,
     );
     const child = spawnAgent(['run'], { cwd: dir });
-    let out = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
+    const stdout = collectStdout(child);
+    await waitFor(() => stdout().includes('step wait: started'), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
     });
-    await waitFor(() => out.includes('step wait: started'), { timeoutMs: 30_000, intervalMs: 50 });
     const sent = Date.now();
     child.kill('SIGTERM');
     const r = await child;
     expect(r.exitCode).toBe(130);
     // The cancel grace for services is 2 s; well inside 10 s.
     expect(Date.now() - sent).toBeLessThan(10_000);
-    expect(out).toMatch(/service stubborn: cancelled/);
+    expect(stdout()).toMatch(/service stubborn: cancelled/);
     const pid = (
       status(dir, "SELECT pid FROM attempts WHERE step_id = 'stubborn'") as { pid: number }
     ).pid;
@@ -92,11 +95,11 @@ spec:
 `,
     );
     const first = spawnAgent(['run'], { cwd: dir });
-    let out = '';
-    first.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
+    const stdout = collectStdout(first);
+    await waitFor(() => stdout().includes('step use: started'), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
     });
-    await waitFor(() => out.includes('step use: started'), { timeoutMs: 30_000, intervalMs: 50 });
     first.kill('SIGKILL');
     await first;
     expect(await portInUse(port)).toBe(true); // the orphaned service still holds it

@@ -7,6 +7,7 @@ import { cp, mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { execa, type ResultPromise } from 'execa';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -94,4 +95,23 @@ export async function portInUse(port: number): Promise<boolean> {
     s.once('error', () => resolve(true));
     s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
   });
+}
+
+/** Collects a spawned `agent`'s stdout as it arrives; call the result for the text so far. */
+export function collectStdout(child: { stdout?: NodeJS.ReadableStream | null }): () => string {
+  let text = '';
+  child.stdout?.on('data', (b: Buffer) => {
+    text += b.toString();
+  });
+  return () => text;
+}
+
+/** Reads the state store a run left in `dir` (`.agentfile/state.db`), read-only. */
+export function readState<T>(dir: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(join(dir, '.agentfile/state.db'), { readonly: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
 }

@@ -6,12 +6,11 @@
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { describeDocker } from '../helpers/docker.js';
 import { waitFor } from '../helpers/processes.js';
-import { agent, spawnAgent, tempDir } from './cli.js';
+import { agent, collectStdout, readState, spawnAgent, tempDir } from './cli.js';
 
 const header = (name: string) =>
   `apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: ${name} }\n`;
@@ -19,15 +18,6 @@ const header = (name: string) =>
 async function containersOf(label: string): Promise<string[]> {
   const r = await execa('docker', ['ps', '-aq', '--filter', `label=${label}`]);
   return r.stdout.split('\n').filter(Boolean);
-}
-
-function readDb<T>(dir: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(join(dir, '.agentfile/state.db'), { readonly: true });
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
 }
 
 /** Processes whose command line contains `marker`, other than the ps/grep looking for them. */
@@ -67,12 +57,9 @@ describeDocker('kill -9 and --resume', () => {
 `,
     );
     const first = spawnAgent(['run'], { cwd: dir });
-    let output = '';
-    first.stdout?.on('data', (b: Buffer) => {
-      output += b.toString();
-    });
-    await waitFor(() => /step s3: started/.test(output), { timeoutMs: 60_000, intervalMs: 100 });
-    const runId = /run (\S+): starting/.exec(output)?.[1];
+    const stdout = collectStdout(first);
+    await waitFor(() => /step s3: started/.test(stdout()), { timeoutMs: 60_000, intervalMs: 100 });
+    const runId = /run (\S+): starting/.exec(stdout())?.[1];
     expect(runId).toBeTruthy();
     // Wait until the s3 container exists, then kill the runner without warning.
     await waitFor(async () => (await containersOf(`agentfile.step=s3`)).length > 0, {
@@ -96,7 +83,7 @@ describeDocker('kill -9 and --resume', () => {
       's5',
     ]);
     expect(await containersOf(`agentfile.run=${runId}`)).toEqual([]);
-    const status = readDb(dir, (db) =>
+    const status = readState(dir, (db) =>
       db.prepare('SELECT status FROM runs WHERE id = ?').get(runId),
     ) as {
       status: string;
@@ -118,19 +105,17 @@ describeDocker('SIGINT', () => {
 `,
     );
     const child = spawnAgent(['run'], { cwd: dir });
-    let output = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      output += b.toString();
-    });
+    const stdout = collectStdout(child);
     await waitFor(
       async () =>
-        (await containersOf('agentfile.step=long')).length > 0 && /step long: started/.test(output),
+        (await containersOf('agentfile.step=long')).length > 0 &&
+        /step long: started/.test(stdout()),
       {
         timeoutMs: 60_000,
         intervalMs: 100,
       },
     );
-    const runId = /run (\S+): starting/.exec(output)?.[1];
+    const runId = /run (\S+): starting/.exec(stdout())?.[1];
     const sent = Date.now();
     child.kill('SIGINT');
     const result = await child;
@@ -138,7 +123,7 @@ describeDocker('SIGINT', () => {
     expect(result.exitCode).toBe(130);
     expect(elapsed).toBeLessThan(10_000);
     expect(await containersOf(`agentfile.run=${runId}`)).toEqual([]);
-    const row = readDb(dir, (db) =>
+    const row = readState(dir, (db) =>
       db.prepare('SELECT status FROM runs WHERE id = ?').get(runId),
     ) as {
       status: string;
@@ -201,7 +186,7 @@ describe('step timeout', () => {
     const took = Number(/step slow: timed out in (\d+(?:\.\d+)?)s/.exec(r.stdout)?.[1]);
     expect(took).toBeLessThan(3);
     expect(await processesMatching(`sleep ${marker}`)).toEqual([]);
-    const row = readDb(dir, (db) =>
+    const row = readState(dir, (db) =>
       db.prepare("SELECT status FROM steps WHERE id = 'slow'").get(),
     ) as {
       status: string;
@@ -224,10 +209,7 @@ describe('SIGTERM', () => {
 `,
     );
     const child = spawnAgent(['run'], { cwd: dir });
-    let output = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      output += b.toString();
-    });
+    const stdout = collectStdout(child);
     await waitFor(async () => (await processesMatching(`sleep ${marker}`)).length >= 2, {
       timeoutMs: 30_000,
       intervalMs: 50,
@@ -236,14 +218,14 @@ describe('SIGTERM', () => {
     const result = await child;
     expect(result.exitCode).toBe(130);
     expect(await processesMatching(`sleep ${marker}`)).toEqual([]);
-    const runId = /run (\S+): starting/.exec(output)?.[1];
-    const row = readDb(dir, (db) =>
+    const runId = /run (\S+): starting/.exec(stdout())?.[1];
+    const row = readState(dir, (db) =>
       db.prepare('SELECT status FROM runs WHERE id = ?').get(runId),
     ) as {
       status: string;
     };
     expect(row.status).toBe('cancelled');
-    expect(output).toMatch(/step busy: cancelled/);
+    expect(stdout()).toMatch(/step busy: cancelled/);
   });
 });
 
@@ -267,10 +249,7 @@ describeDocker('SIGINT while a service image builds', () => {
 `,
     );
     const child = spawnAgent(['run'], { cwd: dir });
-    let output = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      output += b.toString();
-    });
+    const stdout = collectStdout(child);
     // The build is under way once its RUN step's container runs the marker.
     await waitFor(
       async () => {
@@ -282,7 +261,7 @@ describeDocker('SIGINT while a service image builds', () => {
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(130);
-    expect(output).toMatch(/service svc: cancelled/);
+    expect(stdout()).toMatch(/service svc: cancelled/);
     expect(String(result.stderr)).not.toContain('cannot reach the Docker engine');
   });
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/processes.js';
-import { agent, repoRoot, spawnAgent, tempDir } from './cli.js';
+import { agent, collectStdout, repoRoot, spawnAgent, tempDir } from './cli.js';
 
 const header = (name: string) =>
   `apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: ${name} }\n`;
@@ -121,11 +121,11 @@ describe('agent run', () => {
 `,
     );
     const first = spawnAgent(['run'], { cwd: dir });
-    let out = '';
-    first.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
+    const stdout = collectStdout(first);
+    await waitFor(() => stdout().includes('step wait: started'), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
     });
-    await waitFor(() => out.includes('step wait: started'), { timeoutMs: 30_000, intervalMs: 50 });
     const second = await agent(['run'], { cwd: dir });
     expect(second.exitCode).toBe(3);
     expect(second.stderr).toMatch(

@@ -14,6 +14,7 @@ import { waitFor } from '../helpers/processes.js';
 import {
   agent,
   agentBin,
+  collectStdout,
   copyExample,
   freePort,
   portInUse,
@@ -118,26 +119,23 @@ describeDocker('agent run on a file of Agent documents (serve mode)', () => {
   it('starts the agent, health-gates it, streams its output, serves until SIGINT, then removes it', async () => {
     const dir = await copyExample('hello-agent');
     const child = spawnAgent(['run', 'agent.yaml'], { cwd: dir });
-    let output = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      output += b.toString();
-    });
-    await waitFor(() => /service hello-agent: healthy/.test(output), {
+    const stdout = collectStdout(child);
+    await waitFor(() => /service hello-agent: healthy/.test(stdout()), {
       timeoutMs: 60_000,
       intervalMs: 100,
     });
-    const port = /service hello-agent: started \(127\.0\.0\.1:(\d+)->8080\)/.exec(output)?.[1];
+    const port = /service hello-agent: started \(127\.0\.0\.1:(\d+)->8080\)/.exec(stdout())?.[1];
     const res = await fetch(`http://127.0.0.1:${port}/hello?name=serve`);
     expect(await res.json()).toMatchObject({ message: 'Hello, serve!' });
-    await waitFor(() => output.includes('service hello-agent | greeted serve'), {
+    await waitFor(() => stdout().includes('service hello-agent | greeted serve'), {
       timeoutMs: 10_000,
       intervalMs: 50,
     });
-    const runId = /run (\S+): starting/.exec(output)?.[1];
+    const runId = /run (\S+): starting/.exec(stdout())?.[1];
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(130);
-    expect(output).toMatch(/run \S+: cancelled/);
+    expect(stdout()).toMatch(/run \S+: cancelled/);
     const left = await execa('docker', ['ps', '-aq', '--filter', `label=agentfile.run=${runId}`]);
     expect(left.stdout).toBe('');
   });
