@@ -1,17 +1,7 @@
 /**
  * agentfile's library API: load and lint configuration, compile a plan, run
- * it. The `agent` CLI is a thin layer over these; nothing here prints or
- * exits.
- *
- * ```ts
- * import { loadProject, compilePlan, runWorkflow, defaultExecutors, Store } from 'agentfile';
- *
- * const { project, diagnostics } = await loadProject('agent.yaml');
- * if (!project) throw new Error(diagnostics.map((d) => d.message).join('\n'));
- * const plan = compilePlan(project.workflows[0]!);
- * const store = Store.open({ path: '.agentfile/state.db' });
- * const result = await runWorkflow({ plan, store, statePath: '.agentfile/state.db', executors: defaultExecutors() });
- * ```
+ * it, and read runs from the state store. The `agent` CLI is a thin layer
+ * over these; nothing here prints or exits. See docs/library.md.
  */
 
 export {
@@ -24,21 +14,40 @@ export {
   sortDiagnostics,
 } from './config/index.js';
 export type * from './config/model.js';
-export { EngineUnavailableError, ServiceStartError } from './executors/types.js';
+export {
+  EVENT_VERSION,
+  type EventListener,
+  RUN_EVENT_TYPES,
+  type RunEvent,
+  type RunEventType,
+  type StoredEvent,
+} from './core/events.js';
+export type { RunState, RunStatus, ServiceStatus, StepStatus } from './core/status.js';
+export {
+  EngineUnavailableError,
+  type Executors,
+  ServiceStartError,
+} from './executors/types.js';
 export { compilePlan, type Plan, PlanError, type PlanNode } from './plan/compile.js';
 export { planToJson, renderPlanText } from './plan/render.js';
 export { ListrReporter } from './report/listr.js';
 export { JsonReporter, PlainReporter } from './report/plain.js';
 export type { Reporter } from './report/types.js';
-export type { RunEvent } from './run/events.js';
-export { defaultExecutors } from './run/executors.js';
+export { decideSession, FromError } from './run/resume.js';
 export {
-  type Executors,
   ResumeError,
   type RunResult,
   type RunWorkflowOptions,
   runWorkflow,
 } from './run/runner.js';
-export type { RunStatus, ServiceStatus, StepStatus } from './run/status.js';
-export { defaultStatePath, resolveStatePath, Store } from './store/store.js';
-export { LockedError, StoreError } from './store/types.js';
+export { MemoryStateStore } from './store/memory-state-store.js';
+export { defaultStatePath, resolveStatePath } from './store/paths.js';
+export { SqliteStateStore } from './store/sqlite-state-store.js';
+export {
+  LockedError,
+  type RunRecord,
+  type StateStore,
+  type StepRecord,
+  StoreError,
+} from './store/types.js';
+export { defaultExecutors, openStateStore } from './wiring.js';

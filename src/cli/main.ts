@@ -1,16 +1,14 @@
 /**
- * The `agent` command: argument parsing, choosing a reporter, and mapping
- * results to exit codes. The only module that reads argv, writes to the
- * terminal or decides exit codes; everything else is the library.
- *
- * Exit codes (DESIGN.md): 0 success; 1 a step failed / lint found problems;
- * 2 invalid invocation or config, nothing was run; 3 the workflow is locked by
- * another runner; 4 infrastructure unavailable (Docker engine, state store);
- * 130 interrupted.
+ * The `agent` command: argument parsing and mapping results to exit codes
+ * (`common.ts` lists them). `src/cli/` is the only place that reads argv,
+ * writes to the terminal or decides exit codes; everything else is the
+ * library. Each group of commands has its own module: `run-command.ts`,
+ * `inspect.ts` (runs, status, logs, events), `control.ts` (cancel, pause,
+ * approve, reject), `maintenance.ts` (prune, doctor, backup).
  */
 
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import {
   type Diagnostic,
@@ -19,34 +17,15 @@ import {
   hasErrors,
   sortDiagnostics,
 } from '../config/diagnostics.js';
-import { type LoadResult, loadProject, schemaFile } from '../config/index.js';
-import type { Project, WorkflowSpec } from '../config/model.js';
-import { EngineUnavailableError } from '../executors/types.js';
+import { loadProject, schemaFile } from '../config/index.js';
 import { compilePlan } from '../plan/compile.js';
 import { planToJson, renderPlanText } from '../plan/render.js';
-import type { Reporter } from '../report/types.js';
-import { formatMs } from '../run/format.js';
-import { resolveStatePath } from '../store/paths.js';
-import type { Store } from '../store/store.js';
-import { LockedError, StoreError } from '../store/types.js';
+import { CliError, type CliIo, ExitCode } from './common.js';
+import type { RunsOptions } from './inspect.js';
+import { loadWorkflow } from './load.js';
+import type { RunOptions } from './run-command.js';
 
-/** Exit codes, as documented in docs/cli.md. */
-export const ExitCode = {
-  ok: 0,
-  failed: 1,
-  invalid: 2,
-  locked: 3,
-  unavailable: 4,
-  interrupted: 130,
-} as const;
-
-/** Where the CLI writes; tests pass buffers. */
-export interface CliIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-}
+export { type CliIo, ExitCode } from './common.js';
 
 const defaultIo = (): CliIo => ({
   stdout: process.stdout,
@@ -54,18 +33,6 @@ const defaultIo = (): CliIo => ({
   env: process.env,
   cwd: process.cwd(),
 });
-
-/** A user-facing failure: one line, a hint, an exit code. Never a stack trace. */
-class CliError extends Error {
-  override name = 'CliError';
-  constructor(
-    message: string,
-    readonly exitCode: number,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Runs the `agent` command with `argv` (without `node` and the script) and
@@ -116,7 +83,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('-w, --workflow <name>', 'the workflow to run, when the file has several')
     .option(
       '--resume [run]',
-      'continue the latest failed, cancelled or interrupted run (or the given run id)',
+      'continue the latest failed, cancelled, paused, waiting or interrupted run (or the given run id)',
     )
     .option(
       '--state <path>',
@@ -134,7 +101,12 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       '--junit <file>',
       'also write a JUnit XML report of the run to FILE (for CI test reports)',
     )
+    .option(
+      '--from <step>',
+      'rerun STEP and every step downstream of it in the latest run (or --resume RUN)',
+    )
     .action(async (file: string, opts: RunOptions) => {
+      const { runCommand } = await import('./run-command.js');
       exitCode = await runCommand(file, opts, io);
     });
 
@@ -147,7 +119,22 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
     )
-    .action(async (file: string, opts: { state?: string; limit: string; format: string }) => {
+    .addOption(new Option('--json', 'same as --format json').implies({ format: 'json' }))
+    .option('-w, --workflow <name>', 'only runs of this workflow')
+    .addOption(
+      new Option('--status <status>', 'only runs in this state').choices([
+        'queued',
+        'running',
+        'paused',
+        'waiting',
+        'succeeded',
+        'failed',
+        'cancelled',
+        'interrupted',
+      ]),
+    )
+    .action(async (file: string, opts: RunsOptions) => {
+      const { runsCommand } = await import('./inspect.js');
       exitCode = await runsCommand(file, opts, io);
     });
 
@@ -192,12 +179,6 @@ function readVersion(): string {
   return pkg.version;
 }
 
-function printDiagnostics(diagnostics: Diagnostic[], result: LoadResult, io: CliIo): void {
-  for (const d of diagnostics) {
-    io.stderr.write(`${formatDiagnostic(d, result.sources.get(d.file))}\n`);
-  }
-}
-
 async function lintCommand(
   files: string[],
   opts: { format: 'pretty' | 'json' | 'github' },
@@ -234,78 +215,6 @@ async function lintCommand(
   return failed ? ExitCode.failed : ExitCode.ok;
 }
 
-/**
- * A workflow of nothing but services, for a file that holds Agent documents
- * and no Workflow: `agent run agent.yaml` then runs the agents the way
- * `docker compose up` runs services (see docs/cli.md).
- */
-function serveWorkflow(project: Project): WorkflowSpec {
-  const [first] = project.agents;
-  if (!first) throw new Error('internal: serveWorkflow needs at least one agent');
-  const services: WorkflowSpec['services'] = {};
-  for (const agent of project.agents) {
-    services[agent.name] = { name: agent.name, source: agent.source, agent };
-  }
-  return {
-    kind: 'Workflow',
-    name: project.agents.length === 1 ? first.name : basename(project.path).replace(/\.ya?ml$/, ''),
-    path: project.path,
-    source: first.source,
-    concurrency: 1,
-    env: {},
-    services,
-    steps: {},
-  };
-}
-
-/** Loads a file and picks its workflow, or throws CliError (exit 2) after printing diagnostics. */
-async function loadWorkflow(
-  file: string,
-  workflowName: string | undefined,
-  io: CliIo,
-): Promise<{ workflow: WorkflowSpec; serve: boolean }> {
-  const result = await loadProject(file, { cwd: io.cwd });
-  if (!result.project || hasErrors(result.diagnostics)) {
-    printDiagnostics(result.diagnostics, result, io);
-    throw new CliError(
-      `${file} is not valid; nothing was run`,
-      ExitCode.invalid,
-      `run \`agent lint ${file}\` for details`,
-    );
-  }
-  printDiagnostics(result.diagnostics, result, io); // warnings
-  const { workflows, agents } = result.project;
-  if (workflows.length === 0 && agents.length > 0 && workflowName === undefined) {
-    return { workflow: serveWorkflow(result.project), serve: true };
-  }
-  if (workflows.length === 0) {
-    throw new CliError(
-      `${file} has no Workflow document`,
-      ExitCode.invalid,
-      'agents run as services of a workflow: add a `kind: Workflow` document whose services `uses:` the agent',
-    );
-  }
-  if (workflowName !== undefined) {
-    const found = workflows.find((w) => w.name === workflowName);
-    if (!found) {
-      throw new CliError(
-        `no workflow "${workflowName}" in ${file}; it has ${workflows.map((w) => `"${w.name}"`).join(', ')}`,
-        ExitCode.invalid,
-      );
-    }
-    return { workflow: found, serve: false };
-  }
-  const [only, ...rest] = workflows;
-  if (!only || rest.length > 0) {
-    throw new CliError(
-      `${file} has ${workflows.length} workflows; choose one with --workflow`,
-      ExitCode.invalid,
-      `one of: ${workflows.map((w) => w.name).join(', ')}`,
-    );
-  }
-  return { workflow: only, serve: false };
-}
-
 async function planCommand(
   file: string,
   opts: { workflow?: string; format: 'text' | 'json' },
@@ -319,202 +228,4 @@ async function planCommand(
       : renderPlanText(plan, { cwd: io.cwd });
   io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   return ExitCode.ok;
-}
-
-// `lint` and `plan` load only the config and plan modules; what `run` and
-// `runs` need (SQLite, execa, dockerode, listr2) is imported when they run,
-// which keeps `agent lint` start-up close to Node's own (see bench/).
-async function openStore(statePath: string): Promise<Store> {
-  const { Store } = await import('../store/store.js');
-  try {
-    return Store.open({ path: statePath });
-  } catch (error) {
-    if (error instanceof StoreError) {
-      throw new CliError(error.message, ExitCode.unavailable, error.hint);
-    }
-    throw error;
-  }
-}
-
-async function pickReporter(mode: string, io: CliIo): Promise<Reporter> {
-  const { JsonReporter, PlainReporter } = await import('../report/plain.js');
-  const ci = Boolean(io.env.CI) && io.env.CI !== 'false';
-  // The live tree goes to stdout (where listr2 renders), so `agent run > log`
-  // gets plain lines even from a terminal.
-  const effective = mode === 'auto' ? (io.stdout.isTTY && !ci ? 'tty' : 'plain') : mode;
-  switch (effective) {
-    case 'json':
-      return new JsonReporter(io.stdout);
-    case 'tty': {
-      const { ListrReporter } = await import('../report/listr.js');
-      return new ListrReporter({ out: io.stdout });
-    }
-    default:
-      return new PlainReporter({ out: io.stdout, cwd: io.cwd });
-  }
-}
-
-/** Options of `agent run`, as commander parses them. */
-interface RunOptions {
-  workflow?: string;
-  resume?: true | string;
-  state?: string;
-  output: string;
-  junit?: string;
-}
-
-async function runCommand(file: string, opts: RunOptions, io: CliIo): Promise<number> {
-  const { workflow, serve } = await loadWorkflow(file, opts.workflow, io);
-  const plan = compilePlan(workflow);
-  const statePath = resolveStatePath({
-    workflowFile: workflow.path,
-    flag: opts.state,
-    env: io.env,
-    cwd: io.cwd,
-  });
-  const store = await openStore(statePath);
-  const reporters = [await pickReporter(opts.output, io)];
-  if (opts.junit) {
-    const { JunitReporter } = await import('../report/junit.js');
-    reporters.push(new JunitReporter(resolve(io.cwd, opts.junit)));
-  }
-  const reporter: Reporter = {
-    onEvent: (event) => {
-      for (const r of reporters) r.onEvent(event);
-    },
-    close: async () => {
-      for (const r of reporters) {
-        try {
-          await r.close();
-        } catch (error) {
-          // A report that cannot be written fails the command, after the run
-          // itself was recorded (exit 4, like any file the runner needs).
-          if (error instanceof Error && error.name === 'ReportWriteError') {
-            throw new CliError(error.message, ExitCode.unavailable, 'check the --junit path');
-          }
-          throw error;
-        }
-      }
-    },
-  };
-  const { ResumeError, runWorkflow } = await import('../run/runner.js');
-  const { defaultExecutors } = await import('../run/executors.js');
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
-      io.stderr.write(`\nagent: ${signal} received, cancelling the run (send it again to force)\n`);
-      controller.abort();
-    } else {
-      io.stderr.write(
-        `agent: ${signal} received again, exiting now; leftovers are removed by the next --resume\n`,
-      );
-      process.exit(ExitCode.interrupted);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let result: Awaited<ReturnType<typeof runWorkflow>>;
-  try {
-    result = await runWorkflow({
-      plan,
-      store,
-      statePath,
-      executors: defaultExecutors({ env: io.env }),
-      resume: opts.resume,
-      serve,
-      signal: controller.signal,
-      onEvent: (e) => reporter.onEvent(e),
-      env: io.env,
-    });
-  } catch (error) {
-    // The run did not happen or broke off: the error says why, not the report.
-    await reporter.close().catch(() => undefined);
-    if (error instanceof LockedError) {
-      const h = error.holder;
-      throw new CliError(
-        `workflow "${workflow.name}" (${file}) is already being run by run ${h.runId} (pid ${h.pid} on ${h.host})`,
-        ExitCode.locked,
-        'wait for that run to finish, or stop it; a run whose runner died is taken over automatically',
-      );
-    }
-    if (error instanceof EngineUnavailableError)
-      throw new CliError(error.message, ExitCode.unavailable, error.hint);
-    if (error instanceof StoreError)
-      throw new CliError(error.message, ExitCode.unavailable, error.hint);
-    if (error instanceof ResumeError)
-      throw new CliError(error.message, ExitCode.invalid, error.hint);
-    throw error;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    store.close();
-  }
-  await reporter.close();
-  switch (result.status) {
-    case 'succeeded':
-      return ExitCode.ok;
-    case 'cancelled':
-      return ExitCode.interrupted;
-    case 'failed':
-    case 'pending':
-    case 'running':
-      return ExitCode.failed;
-  }
-}
-
-async function runsCommand(
-  file: string,
-  opts: { state?: string; limit: string; format: string },
-  io: CliIo,
-): Promise<number> {
-  const limit = Number.parseInt(opts.limit, 10);
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new CliError(`--limit must be a positive integer, got "${opts.limit}"`, ExitCode.invalid);
-  }
-  const workflowFile = resolve(io.cwd, file);
-  const statePath = resolveStatePath({ workflowFile, flag: opts.state, env: io.env, cwd: io.cwd });
-  if (!existsSync(statePath)) {
-    // Reading must not create a store.
-    if (opts.format === 'json') io.stdout.write('[]\n');
-    else
-      io.stdout.write(`no runs: no state store at ${relative(io.cwd, statePath) || statePath}\n`);
-    return ExitCode.ok;
-  }
-  const store = await openStore(statePath);
-  try {
-    const runs = store.listRuns({ limit });
-    if (opts.format === 'json') {
-      io.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
-      return ExitCode.ok;
-    }
-    if (runs.length === 0) {
-      io.stdout.write(`no runs in ${relative(io.cwd, statePath) || statePath}\n`);
-      return ExitCode.ok;
-    }
-    const rows = runs.map((r) => [
-      r.id,
-      r.workflow,
-      r.status,
-      new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19),
-      r.startedAt !== null && r.finishedAt !== null ? formatMs(r.finishedAt - r.startedAt) : '-',
-      r.error ?? '',
-    ]);
-    const header = ['RUN', 'WORKFLOW', 'STATUS', 'CREATED (UTC)', 'DURATION', 'ERROR'];
-    const widths = header.map((h, i) =>
-      Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)),
-    );
-    for (const row of [header, ...rows]) {
-      io.stdout.write(
-        `${row
-          .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-          .join('  ')
-          .trimEnd()}\n`,
-      );
-    }
-    return ExitCode.ok;
-  } finally {
-    store.close();
-  }
 }

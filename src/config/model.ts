@@ -108,12 +108,22 @@ export interface RetryPolicy {
   backoff: { initialMs: number; factor: number; maxMs: number };
 }
 
+/** An approval step's gate: the run waits for `agent approve` (docs/execution.md). */
+export interface ApprovalSpec {
+  /** Shown by `agent status` and in the run's events. */
+  message: string;
+  /** Who may approve or reject (`agent approve --as`, default the OS user); empty: anyone. */
+  approvers: string[];
+}
+
 /** One step of a workflow. */
 export interface StepSpec {
   id: string;
   source: SourceRef;
-  /** `container` when `image` is set, otherwise a local `process`. */
-  kind: 'process' | 'container';
+  /** `container` when `image` is set, `approval` for an approval gate, otherwise a local `process`. */
+  kind: 'process' | 'container' | 'approval';
+  /** Set for `kind: 'approval'`: the step runs nothing and waits for a decision. */
+  approval?: ApprovalSpec;
   /** argv. `run: "..."` becomes `['sh', '-c', '...']`; `command: [...]` is kept as is. */
   command: string[];
   image?: string;

@@ -266,7 +266,12 @@ export function normalizeWorkflow(
   for (const [id, raw] of Object.entries(obj(spec.steps))) {
     const s = obj(raw);
     const at = ['spec', 'steps', id];
-    const kind: StepSpec['kind'] = typeof s.image === 'string' ? 'container' : 'process';
+    const approval = s.approval === undefined ? undefined : obj(s.approval);
+    const kind: StepSpec['kind'] = approval
+      ? 'approval'
+      : typeof s.image === 'string'
+        ? 'container'
+        : 'process';
     const step: StepSpec = {
       id,
       source: sourceRef(ctx, at, 'key'),
@@ -279,7 +284,15 @@ export function normalizeWorkflow(
       env: { ...env, ...stringMap(ctx, [...at, 'env'], s.env) },
       retry: retry(s.retry),
     };
-    if (typeof s.image === 'string') step.image = s.image;
+    if (approval) {
+      step.approval = {
+        message: typeof approval.message === 'string' ? approval.message : '',
+        approvers: Array.isArray(approval.approvers)
+          ? approval.approvers.filter((a): a is string => typeof a === 'string')
+          : [],
+      };
+    }
+    if (typeof s.image === 'string' && !approval) step.image = s.image;
     if (kind === 'process') {
       step.workdir =
         typeof s.workdir === 'string' ? resolveFrom(ctx, s.workdir) : path.dirname(ctx.path);

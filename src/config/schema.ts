@@ -423,7 +423,7 @@ export function validateSchema(options: {
             message,
             ...(isStep
               ? {
-                  hint: '"run" takes a script for sh -c; "command" takes an argv list run without a shell',
+                  hint: '"run" takes a script for sh -c; "command" takes an argv list run without a shell; "approval" waits for `agent approve`',
                 }
               : {}),
           }),

@@ -119,6 +119,61 @@ export interface ServiceRunner {
   startService(spec: ServiceStartSpec): Promise<ServiceHandle>;
 }
 
+/**
+ * The Docker side of a run: what the runner needs from a container engine
+ * beyond running steps and services. Created lazily, only for plans with a
+ * container step or a docker service.
+ */
+export interface ContainerEngine {
+  /** @throws EngineUnavailableError when the engine cannot be reached. */
+  ping(): Promise<void>;
+  /** Creates the run's own network (labelled with the run id); resolves with its name. */
+  createRunNetwork(runId: string): Promise<string>;
+  /** Removes every container and network labelled with the run id; resolves with how many. */
+  removeRunLeftovers(runId: string): Promise<number>;
+  /** Runs container steps on the run's network. */
+  steps(network: string): StepExecutor;
+  /** Starts docker services on the run's network. */
+  services(network: string): ServiceRunner;
+}
+
+/** What a sweep for a run's processes found and killed. */
+export interface SweepResult {
+  /** Pids killed, with their command lines (as far as they could be read). */
+  killed: { pid: number; command: string }[];
+}
+
+/**
+ * Finds and kills a run's leftover processes (after kill -9 of a runner, and
+ * at the end of every run): by the process groups the store recorded, and by
+ * the `AGENT_RUN_ID` every step and service process carries in its
+ * environment. Never throws.
+ */
+export interface ProcessCleaner {
+  /** Kills process group `pgid` if a process in it still carries `AGENT_RUN_ID=runId`. */
+  killGroup(pgid: number, runId: string): void;
+  /**
+   * Kills every process whose environment carries `AGENT_RUN_ID=runId` (and,
+   * when given, `AGENT_STEP_ID=stepId`).
+   */
+  sweep(runId: string, stepId?: string): Promise<SweepResult>;
+}
+
+/**
+ * The runtimes a run drives, wired once in the composition root
+ * (`src/wiring.ts`) and handed to the runner. Only what the plan uses needs
+ * to work: the Docker side is created only for plans that need it.
+ */
+export interface Executors {
+  /** Local process steps. */
+  process: StepExecutor;
+  /** `runtime: process` services. */
+  processServices: ServiceRunner;
+  /** The container engine, created on first use. Its `ping` throws {@link EngineUnavailableError}. */
+  docker?: () => ContainerEngine | Promise<ContainerEngine>;
+  processes: ProcessCleaner;
+}
+
 /** The Docker engine could not be reached or refused an operation that is not the step's fault. Exit code 4. */
 export class EngineUnavailableError extends Error {
   override name = 'EngineUnavailableError';

@@ -7,11 +7,9 @@
 import type { AgentSpec, ServiceSpec, StepSpec, WorkflowSpec } from '../config/model.js';
 import { canonicalJson, sha256Hex } from './fingerprint.js';
 
-/** One service or step of a plan. */
-export interface PlanNode {
+interface PlanNodeBase {
   /** Step id or service name (they share one namespace). */
   id: string;
-  kind: 'step' | 'service';
   /** Ids of the nodes this one needs, sorted. Always empty for services. */
   needs: string[];
   /** Ids of the nodes that need this one, sorted. */
@@ -20,11 +18,22 @@ export interface PlanNode {
   fingerprint: string;
   /** 0-based position in plan order. */
   index: number;
-  /** Set when `kind === 'step'`. */
-  step?: StepSpec;
-  /** Set when `kind === 'service'`. */
-  service?: ServiceSpec;
 }
+
+/** A step of a plan. */
+export interface StepNode extends PlanNodeBase {
+  kind: 'step';
+  step: StepSpec;
+}
+
+/** A service of a plan. */
+export interface ServiceNode extends PlanNodeBase {
+  kind: 'service';
+  service: ServiceSpec;
+}
+
+/** One service or step of a plan, discriminated by `kind`. */
+export type PlanNode = StepNode | ServiceNode;
 
 /** A compiled workflow. */
 export interface Plan {
@@ -128,20 +137,28 @@ export function compilePlan(workflow: WorkflowSpec): Plan {
     );
   }
 
-  const nodes: PlanNode[] = order.map((d, index) => {
-    const node: PlanNode = {
+  const nodes: PlanNode[] = order.map((d, index): PlanNode => {
+    const base = {
       id: d.id,
-      kind: d.kind,
       needs: d.needs,
       dependents: [...(dependents.get(d.id) ?? [])].sort(),
-      fingerprint: d.step
-        ? nodeFingerprint({ step: d.step })
-        : nodeFingerprint({ service: d.service as ServiceSpec }),
       index,
     };
-    if (d.step) node.step = d.step;
-    if (d.service) node.service = d.service;
-    return node;
+    if (d.step)
+      return {
+        ...base,
+        kind: 'step',
+        step: d.step,
+        fingerprint: nodeFingerprint({ step: d.step }),
+      };
+    if (d.service)
+      return {
+        ...base,
+        kind: 'service',
+        service: d.service,
+        fingerprint: nodeFingerprint({ service: d.service }),
+      };
+    throw new PlanError(`internal: node "${d.id}" is neither a step nor a service`);
   });
 
   const summary = [...nodes]

@@ -69,7 +69,7 @@ export interface PlanNodeJson {
   /** sha256 hex of the node's definition. */
   fingerprint: string;
   /** Services: `docker` | `process`. Steps: `container` | `process`. */
-  runtime: 'docker' | 'process' | 'container';
+  runtime: 'docker' | 'process' | 'container' | 'approval';
   image?: string;
   /** Services built from a Dockerfile: absolute context, Dockerfile relative to it. Build args are left out. */
   build?: { context: string; dockerfile: string };
@@ -170,14 +170,12 @@ export function formatDuration(ms: number): string {
 }
 
 function runtimeOf(node: PlanNode): PlanNodeJson['runtime'] {
-  if (node.service) return node.service.agent.runtime;
-  if (node.step) return node.step.kind;
-  throw new Error(`internal: plan node "${node.id}" has neither a step nor a service`);
+  return node.kind === 'service' ? node.service.agent.runtime : node.step.kind;
 }
 
 function details(node: PlanNode, baseDir: string): string[] {
   const out: string[] = [];
-  if (node.service) {
+  if (node.kind === 'service') {
     const agent = node.service.agent;
     const build = agent.build && `(build ${relativeTo(baseDir, agent.build.context)})`;
     const image = [agent.image, build].filter((s) => s !== undefined).join(' ');
@@ -186,7 +184,7 @@ function details(node: PlanNode, baseDir: string): string[] {
     if (agent.ports.length > 0) out.push(`ports ${agent.ports.map(formatPort).join(', ')}`);
     if (agent.healthCheck) out.push(`health ${formatProbe(agent.healthCheck.probe)}`);
   }
-  if (node.step) {
+  if (node.kind === 'step') {
     const step = node.step;
     if (step.image !== undefined) out.push(step.image);
     out.push(formatCommand(step.command));
@@ -229,7 +227,7 @@ function nodeToJson(node: PlanNode): PlanNodeJson {
     fingerprint: node.fingerprint,
     runtime: runtimeOf(node),
   };
-  if (node.service) {
+  if (node.kind === 'service') {
     const a = node.service.agent;
     if (a.image !== undefined) out.image = a.image;
     if (a.build) out.build = { context: a.build.context, dockerfile: a.build.dockerfile };
@@ -246,7 +244,7 @@ function nodeToJson(node: PlanNode): PlanNodeJson {
       out.healthCheck = { ...a.healthCheck, probe: { ...a.healthCheck.probe } as ProbeSpec };
     }
   }
-  if (node.step) {
+  if (node.kind === 'step') {
     const s = node.step;
     if (s.image !== undefined) out.image = s.image;
     out.command = [...s.command];

@@ -9,7 +9,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { RunEvent } from '../run/events.js';
+import type { StoredEvent } from '../core/events.js';
 import type { Reporter } from './types.js';
 
 interface Case {
@@ -66,7 +66,7 @@ export class JunitReporter implements Reporter {
     return c;
   }
 
-  onEvent(event: RunEvent): void {
+  onEvent(event: StoredEvent): void {
     switch (event.type) {
       case 'run.started':
         this.suite = event.workflow;
@@ -84,8 +84,9 @@ export class JunitReporter implements Reporter {
         return;
       case 'step.output': {
         const c = this.get(event.step, 'step');
-        c.output.push(event.line);
-        if (c.output.length > MAX_OUTPUT_LINES) c.output.shift();
+        c.output.push(...event.lines);
+        if (c.output.length > MAX_OUTPUT_LINES)
+          c.output.splice(0, c.output.length - MAX_OUTPUT_LINES);
         return;
       }
       case 'step.finished': {
@@ -120,10 +121,28 @@ export class JunitReporter implements Reporter {
       }
       case 'service.output': {
         const c = this.get(event.service, 'service');
-        c.output.push(event.line);
-        if (c.output.length > MAX_OUTPUT_LINES) c.output.shift();
+        c.output.push(...event.lines);
+        if (c.output.length > MAX_OUTPUT_LINES)
+          c.output.splice(0, c.output.length - MAX_OUTPUT_LINES);
         return;
       }
+      case 'step.waiting': {
+        const c = this.get(event.step, 'step');
+        c.outcome = 'skipped';
+        c.message = `waiting for approval: ${event.message}`;
+        return;
+      }
+      case 'step.approved':
+      case 'step.rejected': {
+        const c = this.get(event.step, 'step');
+        c.outcome = event.type === 'step.approved' ? 'passed' : 'failed';
+        c.message = `${event.type === 'step.approved' ? 'approved' : 'rejected'} by ${event.by}${event.comment ? `: ${event.comment}` : ''}`;
+        return;
+      }
+      case 'run.created':
+      case 'run.cancel_requested':
+      case 'run.pause_requested':
+      case 'step.spawned':
       case 'service.starting':
       case 'service.started':
       case 'service.probe_failed':

@@ -8,7 +8,7 @@
  */
 
 import { Listr } from 'listr2';
-import type { RunEvent } from '../run/events.js';
+import type { StoredEvent } from '../core/events.js';
 import { formatMs } from '../run/format.js';
 import type { Output, Reporter } from './types.js';
 
@@ -49,7 +49,7 @@ export class ListrReporter implements Reporter {
 
   constructor(private readonly options: ListrReporterOptions) {}
 
-  onEvent(event: RunEvent): void {
+  onEvent(event: StoredEvent): void {
     switch (event.type) {
       case 'run.started': {
         this.header = `run ${event.runId} · workflow ${event.workflow}${event.resumed ? ' (resumed)' : ''}`;
@@ -101,8 +101,6 @@ export class ListrReporter implements Reporter {
         const n = this.node(event.service);
         if (!n) return;
         switch (event.status) {
-          case 'starting':
-            return;
           case 'healthy':
             this.update(
               event.service,
@@ -114,7 +112,6 @@ export class ListrReporter implements Reporter {
             n.resolve({ kind: 'ok', title: `service ${event.service} · stopped` });
             return;
           case 'cancelled':
-          case 'pending':
             n.resolve({ kind: 'skip', title: `service ${event.service} · ${event.status}` });
             return;
           case 'unhealthy':
@@ -137,12 +134,16 @@ export class ListrReporter implements Reporter {
           '',
         );
         return;
-      case 'step.output':
-        this.update(event.step, undefined, event.line);
+      case 'step.output': {
+        const last = event.lines[event.lines.length - 1];
+        if (last !== undefined) this.update(event.step, undefined, last);
         return;
-      case 'service.output':
-        this.update(event.service, undefined, event.line);
+      }
+      case 'service.output': {
+        const last = event.lines[event.lines.length - 1];
+        if (last !== undefined) this.update(event.service, undefined, last);
         return;
+      }
       case 'step.retrying':
         this.update(
           event.step,
@@ -170,8 +171,32 @@ export class ListrReporter implements Reporter {
       case 'step.skipped':
         this.node(event.step)?.resolve({
           kind: 'skip',
-          title: `step ${event.step} · skipped (${event.reason})`,
+          title: `step ${event.step} · ${event.status} (${event.reason})`,
         });
+        return;
+      case 'step.waiting':
+        this.update(event.step, `step ${event.step} · waiting for approval: ${event.message}`);
+        return;
+      case 'step.approved':
+        this.node(event.step)?.resolve({
+          kind: 'ok',
+          title: `step ${event.step} · approved by ${event.by}`,
+        });
+        return;
+      case 'step.rejected':
+        this.node(event.step)?.resolve({
+          kind: 'fail',
+          message: `step ${event.step} · rejected by ${event.by}${event.comment ? `: ${event.comment}` : ''}`,
+        });
+        return;
+      case 'run.cancel_requested':
+      case 'run.pause_requested':
+        this.options.out.write(
+          `run ${event.runId}: ${event.type === 'run.cancel_requested' ? 'cancel' : 'pause'} requested by ${event.by}\n`,
+        );
+        return;
+      case 'run.created':
+      case 'step.spawned':
         return;
     }
   }

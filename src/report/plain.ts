@@ -5,7 +5,7 @@
  */
 
 import { relative } from 'node:path';
-import type { RunEvent } from '../run/events.js';
+import type { StoredEvent } from '../core/events.js';
 import { formatMs } from '../run/format.js';
 import type { Output, Reporter } from './types.js';
 
@@ -19,7 +19,7 @@ export interface PlainReporterOptions {
 }
 
 /** Formats one event as zero or more lines (without trailing newline). Pure. */
-export function formatEventPlain(event: RunEvent, cwd: string): string[] {
+export function formatEventPlain(event: StoredEvent, cwd: string): string[] {
   switch (event.type) {
     case 'run.started': {
       const steps = event.nodes.filter((n) => n.kind === 'step').length;
@@ -45,7 +45,6 @@ export function formatEventPlain(event: RunEvent, cwd: string): string[] {
         `service ${event.service}: health check failed${event.counted ? '' : ' (start period, not counted)'}: ${event.error}`,
       ];
     case 'service.status': {
-      if (event.status === 'starting') return [];
       const lines = [
         `service ${event.service}: ${event.status}${event.durationMs !== undefined ? ` in ${formatMs(event.durationMs)}` : ''}${event.error ? `: ${event.error}` : ''}`,
       ];
@@ -59,10 +58,16 @@ export function formatEventPlain(event: RunEvent, cwd: string): string[] {
       return [
         `step ${event.step}: started${event.maxAttempts > 1 ? ` (attempt ${event.attempt})` : ''}`,
       ];
-    case 'step.output':
-      return [`step ${event.step} | ${event.line}`];
+    case 'step.output': {
+      const lines = event.lines.map((l) => `step ${event.step} | ${l}`);
+      if (event.truncated)
+        lines.push(
+          `step ${event.step}: output truncated (${event.truncated.droppedBytes} more bytes in its log: agent logs ${event.runId} ${event.step})`,
+        );
+      return lines;
+    }
     case 'service.output':
-      return [`service ${event.service} | ${event.line}`];
+      return event.lines.map((l) => `service ${event.service} | ${l}`);
     case 'step.retrying':
       return [
         `step ${event.step}: attempt ${event.attempt} failed (${event.error}); retrying in ${formatMs(event.delayMs)}`,
@@ -72,7 +77,28 @@ export function formatEventPlain(event: RunEvent, cwd: string): string[] {
         `step ${event.step}: ${event.status.replace('_', ' ')} in ${formatMs(event.durationMs)}${event.status !== 'succeeded' && event.error ? ` (${event.error})` : ''}`,
       ];
     case 'step.skipped':
-      return [`step ${event.step}: skipped (${event.reason})`];
+      return [`step ${event.step}: ${event.status} (${event.reason})`];
+    case 'step.waiting':
+      return [
+        `step ${event.step}: waiting for approval: ${event.message} (agent approve ${event.runId} ${event.step})`,
+      ];
+    case 'step.approved':
+      return [
+        `step ${event.step}: approved by ${event.by}${event.comment ? `: ${event.comment}` : ''}`,
+      ];
+    case 'step.rejected':
+      return [
+        `step ${event.step}: rejected by ${event.by}${event.comment ? `: ${event.comment}` : ''}`,
+      ];
+    case 'run.cancel_requested':
+      return [`run ${event.runId}: cancel requested by ${event.by}`];
+    case 'run.pause_requested':
+      return [
+        `run ${event.runId}: pause requested by ${event.by}; running steps finish, no new ones start`,
+      ];
+    case 'run.created':
+    case 'step.spawned':
+      return [];
   }
 }
 
@@ -83,7 +109,7 @@ export class PlainReporter implements Reporter {
     this.cwd = options.cwd ?? process.cwd();
   }
 
-  onEvent(event: RunEvent): void {
+  onEvent(event: StoredEvent): void {
     if (
       (event.type === 'step.output' || event.type === 'service.output') &&
       this.options.showOutput === false
@@ -99,7 +125,7 @@ export class PlainReporter implements Reporter {
 /** NDJSON: one JSON object per event (`--output json`). */
 export class JsonReporter implements Reporter {
   constructor(private readonly out: Output) {}
-  onEvent(event: RunEvent): void {
+  onEvent(event: StoredEvent): void {
     this.out.write(`${JSON.stringify(event)}\n`);
   }
   async close(): Promise<void> {}

@@ -1,14 +1,15 @@
 /**
  * Reporters turn run events into something a person or a machine reads.
  * They are swappable (listr2's model: `default`, `simple`, `silent`): the
- * runner knows only {@link Reporter.onEvent}.
+ * runner knows only {@link Reporter.onEvent}, which receives each event once
+ * it is stored, so a report rebuilt from the store reads the same stream.
  */
 
-import type { RunEvent } from '../run/events.js';
+import type { StoredEvent } from '../core/events.js';
 
 /** A sink for run events. `onEvent` must not throw; `close` flushes and stops rendering. */
 export interface Reporter {
-  onEvent(event: RunEvent): void;
+  onEvent(event: StoredEvent): void;
   close(): Promise<void>;
 }
 

@@ -1,78 +1,67 @@
 /**
  * Runs a compiled plan: starts services when first needed and gates their
- * dependents on health, runs ready steps up to `concurrency`, retries with
- * backoff, enforces timeouts, reacts to cancellation, and commits every state
- * change to the store before reporting it.
+ * dependents on health, runs ready steps up to `concurrency`, waits at
+ * approval steps, reacts to cancellation and to requests from other
+ * terminals, and ends every session with a recorded status.
  *
- * The decisions (what is ready, what to start or stop) are the pure functions
- * of `scheduler.ts`; this module owns the side effects.
+ * The parts, each its own module:
+ * - decisions: `scheduler.ts` (what is ready, what to start or stop) and
+ *   `resume.ts` (what a resumed or `--from` session reuses), both pure;
+ * - `journal.ts`: the one way into the store; the in-memory view of node
+ *   states here is a projection of the stored events;
+ * - `lease-keeper.ts`: the lease, its heartbeat, and requests;
+ * - `step-attempts.ts`: a step's attempts, retries and timeouts;
+ * - `services.ts`: each service's lifecycle;
+ * - `runtimes.ts`: processes vs. containers, and leftovers.
  */
 
-import { hostname } from 'node:os';
-import { dirname, relative } from 'node:path';
-import type { AgentSpec, StepSpec } from '../config/model.js';
-import {
-  type AttemptResult,
-  EngineUnavailableError,
-  type ServiceHandle,
-  type ServiceRunner,
-  type StepExecutor,
-} from '../executors/types.js';
-import { probeOnce } from '../health/probe.js';
-import { waitHealthy } from '../health/wait-healthy.js';
-import type { Plan, PlanNode } from '../plan/compile.js';
+import type { EventListener, StoredEvent } from '../core/events.js';
+import type { RunState, RunStatus, ServiceStatus, StepStatus } from '../core/status.js';
+import type { Executors, ServiceHandle } from '../executors/types.js';
+import type { Plan, PlanNode, ServiceNode, StepNode } from '../plan/compile.js';
 import { logFilePath, newRunId, workflowLeaseKey } from '../store/paths.js';
-import type { Store } from '../store/store.js';
-import { type RunRecord, type StepRecord, StoreError } from '../store/types.js';
-import { backoffDelay } from './backoff.js';
-import type { EventListener, RunEvent } from './events.js';
-import { formatMs } from './format.js';
+import {
+  type LeaseHolder,
+  LockedError,
+  type RunRecord,
+  type StateStore,
+  type StepRecord,
+} from '../store/types.js';
+import { type Clock, systemClock } from './clock.js';
+import { Journal } from './journal.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { decideSession, type SessionDecision } from './resume.js';
+import { RunRuntimes } from './runtimes.js';
 import { blockedSteps, idleServices, readySteps, wantedServices } from './scheduler.js';
-import type { RunStatus, ServiceStatus, StepStatus } from './status.js';
+import { Services } from './services.js';
+import { errorMessage, runStep } from './step-attempts.js';
 
-/** The runtimes the runner drives. Only what the plan uses needs to be present. */
-export interface Executors {
-  /** Local process steps. */
-  process: StepExecutor;
-  /** `runtime: process` services. */
-  processServices: ServiceRunner;
-  /**
-   * The Docker side, created lazily only when the plan has a container step
-   * or a docker service. Its `ping` throws {@link EngineUnavailableError}.
-   */
-  docker?: () => DockerSide | Promise<DockerSide>;
-  /**
-   * Kills a process group left by a killed runner, if it still belongs to
-   * run `runId` (see `killLeftoverGroup`); never throws.
-   */
-  killProcessGroup: (pgid: number, runId: string) => void;
-}
-
-/** What the runner needs from the Docker engine. */
-export interface DockerSide {
-  ping(): Promise<void>;
-  createRunNetwork(runId: string): Promise<string>;
-  removeRunLeftovers(runId: string): Promise<number>;
-  steps(network: string): StepExecutor;
-  services(network: string): ServiceRunner;
-}
+export { attemptOutcome } from './step-attempts.js';
 
 /** Options of {@link runWorkflow}. */
 export interface RunWorkflowOptions {
   plan: Plan;
-  store: Store;
-  /** Path of the state DB; log files go beside it under `runs/<run>/`. */
+  store: StateStore;
+  /** Path of the state store file; log files go beside it under `runs/<run>/`. */
   statePath: string;
   executors: Executors;
   /** Resume: `true` for the latest resumable run of this workflow, or a run id. */
   resume?: true | string;
+  /**
+   * `--from STEP`: rerun STEP and everything downstream of it in the run
+   * `resume` names (default: the workflow's latest run, whatever its status).
+   */
+  from?: string;
   /** Aborting cancels the run: no new steps, running ones killed, services stopped. */
   signal?: AbortSignal;
+  /** Receives every event once it is stored. */
   onEvent?: EventListener;
   /** The runner's environment, for `from: env` and process steps. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Lease time-to-live in ms; renewed every third of it. Default 30 000. */
   leaseTtlMs?: number;
+  /** How often the runner looks for requests from other terminals, in ms. Default 500. */
+  tickMs?: number;
   /**
    * Serve mode, for a file of Agent documents and no workflow (`docker compose
    * up`): start every service at once, stream their output, and keep them
@@ -82,12 +71,19 @@ export interface RunWorkflowOptions {
   serve?: boolean;
   /** Grace in ms for stopping services (SIGTERM, then kill). Default 10 000 (docker stop). */
   serviceStopGraceMs?: number;
+  /** Time source. Default the system clock. */
+  clock?: Clock;
+  /** This runner's identity for the lease. Default this process (pid, host name). */
+  holder?: LeaseHolder;
+  /** Called with the run id as soon as it is known (before anything runs). */
+  onRunId?: (runId: string) => void;
 }
 
-/** How a run ended. */
+/** How a session of a run ended. */
 export interface RunResult {
   runId: string;
-  status: RunStatus;
+  /** `paused` and `waiting` end the session; `agent run --resume` continues. */
+  status: Exclude<RunStatus, 'queued' | 'running'>;
   /** One-line reason when the run failed or was cancelled. */
   error?: string;
   /** Final records of every step and service, in plan order. */
@@ -106,330 +102,312 @@ export class ResumeError extends Error {
   }
 }
 
-type NodeStatus = StepStatus | ServiceStatus;
-
 /** The lease key of a workflow: one runner at a time per workflow file and name. */
 export function leaseKey(plan: Plan): string {
   return workflowLeaseKey({ file: plan.file, workflow: plan.workflow });
 }
 
-function needsDocker(plan: Plan): boolean {
-  return plan.nodes.some(
-    (n) =>
-      (n.kind === 'step' && n.step?.kind === 'container') ||
-      (n.kind === 'service' && n.service?.agent.runtime === 'docker'),
-  );
-}
-
-function describeAgent(agent: AgentSpec, baseDir: string): string {
-  if (agent.runtime === 'process') return `process ${agent.command?.join(' ') ?? ''}`.trim();
-  if (agent.build) return `docker build ./${relative(baseDir, agent.build.context)}`;
-  return `docker ${agent.image ?? ''}`;
-}
-
-function envName(name: string): string {
-  return name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+/**
+ * Runs (or resumes) a workflow plan to the end of a session.
+ *
+ * Resolves with the outcome for failed, cancelled, paused and waiting runs
+ * too; rejects only when the run cannot be carried out at all:
+ * - `LockedError`: another runner holds this workflow's lease (exit 3), or
+ *   took it over mid-run;
+ * - `EngineUnavailableError`: the plan needs Docker and the engine is
+ *   unreachable or went away (exit 4; the run is resumable);
+ * - `StoreError`: the state store cannot be written (exit 4);
+ * - {@link ResumeError}, `FromError`: nothing to resume, bad `--from` (exit 2).
+ *
+ * Guarantees: every event is stored before `onEvent` sees it; containers
+ * and processes of the run are gone when it settles, whatever happened.
+ */
+export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResult> {
+  return new Execution(options).execute();
 }
 
 /**
- * Runs (or resumes) a workflow plan to the end.
- *
- * Resolves with the run's outcome for failed and cancelled runs too; rejects
- * only when the run cannot be carried out at all:
- * - `LockedError` (store/types): another runner holds this workflow's lease (exit 3);
- * - {@link EngineUnavailableError}: the plan needs Docker and the engine is unreachable (exit 4);
- * - `StoreError`: the state store cannot be written (exit 4);
- * - {@link ResumeError}: nothing to resume (exit 2).
- *
- * Guarantees: every state change is committed to the store before `onEvent`
- * sees it; containers and process groups of the run are gone when it
- * returns, whatever happened.
+ * The run id `--resume` / `--from` names or implies, with its recorded steps;
+ * undefined for a new run. Reads only.
+ * @throws ResumeError
  */
-export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResult> {
-  const run = new Execution(options);
-  return run.execute();
+export async function findRunToResume(
+  store: StateStore,
+  plan: Plan,
+  resume: true | string | undefined,
+  from: string | undefined,
+): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {
+  if (resume === undefined && from === undefined) return undefined;
+  let record: RunRecord | undefined;
+  if (typeof resume === 'string') record = await store.getRun(resume);
+  else if (from !== undefined)
+    [record] = await store.listRuns({ file: plan.file, workflow: plan.workflow, limit: 1 });
+  else record = await store.findResumableRun({ file: plan.file, workflow: plan.workflow });
+  if (!record) {
+    throw new ResumeError(
+      typeof resume === 'string'
+        ? `no run "${resume}" in the state store`
+        : from !== undefined
+          ? `--from ${from}: workflow "${plan.workflow}" has no recorded run`
+          : `no failed, cancelled, paused, waiting or interrupted run of workflow "${plan.workflow}" to resume`,
+      'list runs with `agent runs`; start a new run without --resume',
+    );
+  }
+  if (record.file !== plan.file || record.workflow !== plan.workflow) {
+    throw new ResumeError(
+      `run "${record.id}" belongs to workflow "${record.workflow}" (${record.file}), not "${plan.workflow}"`,
+    );
+  }
+  if (record.status === 'succeeded' && from === undefined) {
+    throw new ResumeError(
+      `run "${record.id}" already succeeded; nothing to resume`,
+      'rerun chosen steps with `agent run --from STEP`',
+    );
+  }
+  if (record.status === 'running') {
+    throw new ResumeError(
+      `run "${record.id}" is running; it cannot be resumed while its runner works on it`,
+      `see \`agent status ${record.id}\`; stop it with \`agent cancel ${record.id}\``,
+    );
+  }
+  return { run: record, steps: await store.getSteps(record.id) };
 }
+
+type NodeStatus = StepStatus | ServiceStatus;
 
 class Execution {
   private readonly plan: Plan;
-  private readonly store: Store;
-  private readonly env: NodeJS.ProcessEnv;
-  private readonly signal: AbortSignal;
+  private readonly store: StateStore;
+  private readonly clock: Clock;
+  private readonly journal: Journal;
+  /** Node states: a projection of the stored events, plus this runner's claims of what it launched. */
   private readonly states = new Map<string, NodeStatus>();
+  private readonly attempts = new Map<string, number>();
   private readonly inflight = new Set<Promise<void>>();
-  private readonly handles = new Map<string, ServiceHandle>();
-  private readonly controllers = new Set<AbortController>();
-  private readonly attemptsSoFar = new Map<string, number>();
+  /** Cancels the run (a signal, `agent cancel`): its steps are killed, it ends `cancelled`. */
+  private readonly cancel = new AbortController();
+  /** Halts everything after an infrastructure failure, without calling it a cancellation. */
+  private readonly halt = new AbortController();
+  private readonly stepSignal: AbortSignal;
   private runId = '';
-  private docker: DockerSide | undefined;
-  private network: string | undefined;
+  private runtimes!: RunRuntimes;
+  private services!: Services;
   private failure: string | undefined;
+  private cancelReason = 'cancelled by signal';
+  private pauseRequested = false;
   private fatal: unknown;
-  private readonly serviceControllers = new Set<AbortController>();
+  private startedAt = 0;
   private wake: () => void = () => {};
   private releaseHold: () => void = () => {};
-  private finishing = false;
-  /** Open attempt number of each started service. */
-  private readonly serviceAttempts = new Map<string, number>();
-  private startedAt = 0;
 
   constructor(private readonly options: RunWorkflowOptions) {
     this.plan = options.plan;
     this.store = options.store;
-    this.env = options.env ?? process.env;
-    this.signal = options.signal ?? new AbortController().signal;
+    this.clock = options.clock ?? systemClock;
+    this.journal = new Journal(options.store);
+    this.stepSignal = AbortSignal.any([this.cancel.signal, this.halt.signal]);
+    this.journal.listen((e) => this.project(e));
+    if (options.onEvent) this.journal.listen(options.onEvent);
   }
 
   async execute(): Promise<RunResult> {
-    const { plan, store } = this;
-    const usesDocker = needsDocker(plan);
-    if (usesDocker) {
-      const factory = this.options.executors.docker;
-      if (!factory)
-        throw new EngineUnavailableError('this workflow needs Docker, and no engine is configured');
-      this.docker = await factory();
-      await this.docker.ping();
-    }
+    const { plan, store, options } = this;
+    this.runtimes = await RunRuntimes.open(plan, options.executors);
 
-    // Pick the run (read-only), take the lease, and only then write: a second
-    // runner that finds the lease taken leaves no trace in the store.
-    const previous = this.findRunToResume();
-    this.runId = previous?.id ?? newRunId();
-    const key = leaseKey(plan);
-    const ttl = this.options.leaseTtlMs ?? 30_000;
-    store.acquireLease({
-      key,
-      runId: this.runId,
-      pid: process.pid,
-      host: hostname(),
-      ttlMs: ttl,
-      now: Date.now(),
+    // Pick the run and decide (read-only), take the lease, and only then
+    // write: a second runner that finds the lease taken leaves no trace.
+    const previous = await findRunToResume(store, plan, options.resume, options.from);
+    const decision = decideSession(plan, previous?.steps, {
+      ...(options.from !== undefined ? { from: options.from } : {}),
     });
-    const heartbeat = setInterval(
-      () => {
-        try {
-          store.renewLease(key, this.runId, ttl, Date.now());
-        } catch (error) {
-          // Another runner took the lease (we stalled past its TTL) or the
-          // store stopped taking writes: stop before two runners write one run.
-          this.fatal ??= error;
-          for (const c of this.controllers) c.abort();
-          this.releaseHold();
-          this.wake();
-        }
-      },
-      Math.max(1000, Math.floor(ttl / 3)),
-    );
-    heartbeat.unref();
-    let resumed = false;
-    let reused: string[] = [];
-    try {
-      ({ resumed, reused } = this.prepareRun(previous));
-    } catch (error) {
-      clearInterval(heartbeat);
-      store.releaseLease(key, this.runId);
-      throw error;
-    }
+    this.runId = previous?.run.id ?? newRunId();
+    options.onRunId?.(this.runId);
+    const lease = new LeaseKeeper({
+      store,
+      clock: this.clock,
+      key: leaseKey(plan),
+      runId: this.runId,
+      ...(options.leaseTtlMs !== undefined ? { ttlMs: options.leaseTtlMs } : {}),
+      ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
+      ...(options.holder !== undefined ? { holder: options.holder } : {}),
+      onRequests: (events) => this.onRequests(events),
+      onLost: (error) => this.onFatal(error),
+    });
+    await lease.acquire();
 
-    const onAbort = () => {
-      for (const c of this.controllers) c.abort();
-      this.releaseHold();
-      this.wake();
-    };
-    this.signal.addEventListener('abort', onAbort);
-    this.startedAt = Date.now();
+    const onAbort = () => this.requestCancel('cancelled by signal');
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort);
+    this.services = new Services({
+      runId: this.runId,
+      file: plan.file,
+      clock: this.clock,
+      emit: (e) => this.journal.emit(e),
+      runnerFor: (node) => this.runtimes.serviceRunner(node),
+      env: options.env ?? process.env,
+      logFile: (name, attempt) => logFilePath(options.statePath, this.runId, name, attempt),
+      attemptsBefore: (name) => this.attempts.get(name) ?? 0,
+      stopGraceMs: options.serviceStopGraceMs ?? 10_000,
+      serve: options.serve ?? false,
+      signal: this.stepSignal,
+      onFailure: (error) => this.fail(error),
+      wake: () => this.wake(),
+      onFatal: (error) => this.onFatal(error),
+    });
+    let began = false;
     try {
-      if (resumed) await this.cleanUpLeftovers();
-      if (this.docker) {
-        try {
-          this.network = await this.docker.createRunNetwork(this.runId);
-        } catch (error) {
-          if (error instanceof EngineUnavailableError) throw error;
-          throw new EngineUnavailableError(
-            `cannot create the run's Docker network: ${errorMessage(error)}`,
-            'check `docker network ls`; remove unused networks with `docker network prune`',
-          );
-        }
-      }
-
-      this.commit(
-        () =>
-          store.updateRun(this.runId, {
-            status: 'running',
-            startedAt: this.startedAt,
-            finishedAt: null,
-            error: null,
-          }),
-        {
-          type: 'run.started',
+      this.startedAt = this.clock.now();
+      if (!previous) {
+        await this.journal.emit({
+          type: 'run.created',
           runId: this.runId,
           at: this.startedAt,
           workflow: plan.workflow,
           file: plan.file,
-          resumed,
-          reused,
-          nodes: plan.nodes.map((n) => ({ id: n.id, kind: n.kind })),
-        },
-      );
+          planFingerprint: plan.fingerprint,
+          nodes: plan.nodes.map((n) => ({ id: n.id, kind: n.kind, fingerprint: n.fingerprint })),
+        });
+      } else {
+        for (const s of previous.steps) this.attempts.set(s.id, s.attempts);
+        const open = (await store.getAttempts(this.runId)).filter((a) => a.status === 'running');
+        await this.runtimes.removeLeftovers(this.runId, open);
+      }
+      await this.runtimes.createNetwork(this.runId);
+      await this.begin(previous !== undefined, decision);
+      began = true;
+      lease.start(this.journal.lastSeq);
       await this.loop();
-      this.finishing = true;
+      if (this.fatal !== undefined) throw this.fatal;
       return await this.finish();
     } catch (error) {
-      // Infrastructure failure mid-run: record it, clean up, then let the caller map it.
-      this.failure ??= errorMessage(error);
-      for (const c of this.controllers) c.abort();
+      this.onFatal(error);
       await Promise.allSettled([...this.inflight]);
-      if (!this.finishing) {
-        try {
-          await this.finish();
-        } catch {
-          // The original error says more.
-        }
+      if (began && !(this.fatal instanceof LockedError)) {
+        // Record what can be recorded; the original error says more.
+        await this.finish().catch(() => undefined);
+      } else if (!(this.fatal instanceof LockedError)) {
+        await this.runtimes.sweep(this.runId);
       }
-      throw error;
+      throw this.fatal;
     } finally {
-      this.signal.removeEventListener('abort', onAbort);
-      clearInterval(heartbeat);
-      try {
-        store.releaseLease(key, this.runId);
-      } catch {
-        // An unreleased lease expires on its own (or is taken over: our pid is gone).
-      }
+      options.signal?.removeEventListener('abort', onAbort);
+      await lease.release();
     }
   }
 
-  /** The run `--resume` names or implies; undefined for a new run. Reads only. */
-  private findRunToResume(): RunRecord | undefined {
-    const { plan, store } = this;
-    const resume = this.options.resume;
-    if (resume === undefined) return undefined;
-    const record =
-      resume === true
-        ? store.findResumableRun({ file: plan.file, workflow: plan.workflow })
-        : store.getRun(resume);
-    if (!record) {
-      throw new ResumeError(
-        resume === true
-          ? `no failed, cancelled or interrupted run of workflow "${plan.workflow}" to resume`
-          : `no run "${resume}" in the state store`,
-        'list runs with `agent runs`; start a new run without --resume',
-      );
-    }
-    if (record.file !== plan.file || record.workflow !== plan.workflow) {
-      throw new ResumeError(
-        `run "${record.id}" belongs to workflow "${record.workflow}" (${record.file}), not "${plan.workflow}"`,
-      );
-    }
-    if (record.status === 'succeeded') {
-      throw new ResumeError(`run "${record.id}" already succeeded; nothing to resume`);
-    }
-    return record;
-  }
-
-  /**
-   * Creates the new run's rows, or, resuming, decides which steps to reuse: a
-   * step is reused only if it succeeded and neither it nor anything it needs
-   * (transitively) changed since; everything else runs again.
-   */
-  private prepareRun(previous: RunRecord | undefined): { resumed: boolean; reused: string[] } {
-    const { plan, store } = this;
-    if (!previous) {
-      store.createRun({
-        id: this.runId,
-        workflow: plan.workflow,
-        file: plan.file,
-        planFingerprint: plan.fingerprint,
-        nodes: plan.nodes.map((n) => ({ id: n.id, kind: n.kind, fingerprint: n.fingerprint })),
-        createdAt: Date.now(),
-      });
-      for (const n of plan.nodes) this.states.set(n.id, 'pending');
-      return { resumed: false, reused: [] };
-    }
-    const before = new Map(store.getSteps(previous.id).map((s) => [s.id, s]));
-    const reusable = new Set<string>();
-    for (const n of plan.nodes) {
-      const prev = before.get(n.id);
-      this.attemptsSoFar.set(n.id, prev?.attempts ?? 0);
-      const ok =
-        n.kind === 'step' &&
-        prev?.status === 'succeeded' &&
-        prev.fingerprint === n.fingerprint &&
-        n.needs.every((need) => reusable.has(need) || this.isService(need));
-      if (ok) reusable.add(n.id);
-    }
-    store.transaction(() => {
-      for (const n of plan.nodes) {
-        if (!before.has(n.id)) {
-          store.addStep(previous.id, { id: n.id, kind: n.kind, fingerprint: n.fingerprint });
-        }
-        if (reusable.has(n.id)) {
-          this.states.set(n.id, 'succeeded');
-        } else {
-          this.states.set(n.id, 'pending');
-          store.updateStep(previous.id, n.id, {
-            status: 'pending',
-            fingerprint: n.fingerprint,
-            startedAt: null,
-            finishedAt: null,
-            error: null,
-          });
-        }
-      }
+  private async begin(resumed: boolean, decision: SessionDecision): Promise<void> {
+    const { plan } = this;
+    const reused = new Set(decision.reused);
+    for (const n of plan.nodes) this.states.set(n.id, reused.has(n.id) ? 'succeeded' : 'pending');
+    await this.journal.emit({
+      type: 'run.started',
+      runId: this.runId,
+      at: this.startedAt,
+      workflow: plan.workflow,
+      file: plan.file,
+      resumed,
+      nodes: plan.nodes.map((n) => ({ id: n.id, kind: n.kind, fingerprint: n.fingerprint })),
+      reused: decision.reused,
+      rerun: resumed ? decision.rerun : [],
+      ...(this.options.from !== undefined ? { from: this.options.from } : {}),
+      runner: `${process.pid}@${this.options.holder?.host ?? 'localhost'}`,
     });
-    return { resumed: true, reused: [...reusable] };
   }
 
-  private isService(id: string): boolean {
-    return this.plan.nodes.some((n) => n.id === id && n.kind === 'service');
+  /** Keeps {@link states} in step with the stored stream. */
+  private project(e: StoredEvent): void {
+    switch (e.type) {
+      case 'service.starting':
+        this.states.set(e.service, 'starting');
+        this.attempts.set(e.service, e.attempt);
+        return;
+      case 'service.status':
+        this.states.set(e.service, e.status);
+        return;
+      case 'step.started':
+        this.states.set(e.step, 'running');
+        this.attempts.set(e.step, e.attempt);
+        return;
+      case 'step.finished':
+      case 'step.skipped':
+        this.states.set(e.step, e.status);
+        return;
+      case 'step.waiting':
+        this.states.set(e.step, 'waiting');
+        return;
+      case 'step.approved':
+        if (this.states.get(e.step) === 'waiting') this.states.set(e.step, 'succeeded');
+        return;
+      case 'step.rejected':
+        if (this.states.get(e.step) === 'waiting') this.states.set(e.step, 'failed');
+        return;
+      default:
+        return;
+    }
   }
 
-  /** After `kill -9`: remove the run's containers and network, kill recorded process groups. */
-  private async cleanUpLeftovers(): Promise<void> {
-    for (const a of this.store.getAttempts(this.runId)) {
-      if (a.status === 'running' && a.pid !== null) {
-        this.options.executors.killProcessGroup(a.pid, this.runId);
-      }
-      if (a.status === 'running') {
-        this.store.updateAttempt(this.runId, a.stepId, a.attempt, {
-          status: 'cancelled',
-          finishedAt: Date.now(),
-          error: 'the runner stopped during this attempt',
-        });
+  // ---- requests, failures ---------------------------------------------------
+
+  private onRequests(events: StoredEvent[]): void {
+    for (const e of events) {
+      this.journal.deliver(e);
+      switch (e.type) {
+        case 'run.cancel_requested':
+          this.requestCancel(`cancelled by ${e.by} (agent cancel)`);
+          break;
+        case 'run.pause_requested':
+          this.pauseRequested = true;
+          break;
+        case 'step.rejected':
+          if (this.states.get(e.step) === 'failed')
+            this.fail(
+              `step "${e.step}" was rejected by ${e.by}${e.comment ? `: ${e.comment}` : ''}`,
+            );
+          break;
+        default:
+          break;
       }
     }
-    if (this.docker) await this.docker.removeRunLeftovers(this.runId);
+    this.wake();
   }
 
-  /** Commits a state change and its event in one transaction, then reports the event. */
-  private commit(change: () => void, event: RunEvent): void {
-    const { type, runId, at, ...rest } = event;
-    const node = 'step' in event ? event.step : 'service' in event ? event.service : null;
-    this.store.transaction(() => {
-      change();
-      this.store.appendEvent({ runId, at, type, node, data: rest as Record<string, unknown> });
-    });
-    this.report(event);
+  private requestCancel(reason: string): void {
+    if (this.cancel.signal.aborted) return;
+    this.cancelReason = reason;
+    this.cancel.abort();
+    this.releaseHold();
+    this.wake();
   }
 
-  private report(event: RunEvent): void {
-    try {
-      this.options.onEvent?.(event);
-    } catch {
-      // A reporter's failure is not the run's failure.
-    }
+  private fail(error: string): void {
+    this.failure ??= error;
+    this.releaseHold();
+    this.wake();
+  }
+
+  private onFatal(error: unknown): void {
+    if (error instanceof LockedError) this.journal.fence(error);
+    this.fatal ??= error;
+    this.failure ??= errorMessage(error);
+    this.halt.abort();
+    this.releaseHold();
+    this.wake();
   }
 
   private get stopping(): boolean {
-    return this.failure !== undefined || this.signal.aborted;
+    return (
+      this.failure !== undefined ||
+      this.cancel.signal.aborted ||
+      this.fatal !== undefined ||
+      this.pauseRequested
+    );
   }
+
+  // ---- the loop -------------------------------------------------------------
 
   private track(task: Promise<void>): void {
     const p = task
-      .catch((error: unknown) => {
-        // Infrastructure errors (engine gone, store unwritable) end the run.
-        this.fatal ??= error;
-        for (const c of this.controllers) c.abort();
-      })
+      .catch((error: unknown) => this.onFatal(error))
       .finally(() => {
         this.inflight.delete(p);
         this.wake();
@@ -447,32 +425,76 @@ class Execution {
 
   private async loop(): Promise<void> {
     const { plan } = this;
-    if (this.options.serve) this.track(this.hold());
+    const serve = this.options.serve ?? false;
+    if (serve) this.track(this.hold());
     for (;;) {
-      if (this.fatal !== undefined && this.inflight.size === 0) throw this.fatal;
-      if (this.failure !== undefined) for (const c of this.serviceControllers) c.abort();
-      if (!this.stopping && this.fatal === undefined) {
-        const services = this.options.serve
+      if (this.failure !== undefined || this.cancel.signal.aborted) this.services.abortStarting();
+      if (!this.stopping) {
+        const services = serve
           ? plan.nodes.filter((n) => n.kind === 'service' && this.states.get(n.id) === 'pending')
           : wantedServices(plan, this.states);
-        for (const s of services) this.track(this.runService(s));
-        for (const s of readySteps(plan, this.states, plan.concurrency))
-          this.track(this.runStep(s));
+        for (const s of services) {
+          if (s.kind !== 'service') continue;
+          this.states.set(s.id, 'starting');
+          this.track(this.services.start(s));
+        }
+        for (const s of readySteps(plan, this.states, plan.concurrency)) {
+          if (s.kind !== 'step') continue;
+          if (s.step.approval) {
+            this.states.set(s.id, 'waiting');
+            this.track(this.awaitApproval(s));
+          } else {
+            this.states.set(s.id, 'running');
+            this.track(this.runStep(s));
+          }
+        }
       }
-      if (!this.options.serve) {
-        const status = this.signal.aborted ? 'cancelled' : 'stopped';
-        for (const s of idleServices(plan, this.states)) this.stopService(s.id, status);
+      if (!serve) {
+        const mode = this.cancel.signal.aborted ? 'cancel' : 'graceful';
+        for (const s of idleServices(plan, this.states)) {
+          if (this.services.state(s.id).phase === 'healthy')
+            this.track(this.services.stop(s.id, mode));
+        }
       }
       this.skipBlocked();
-      if (this.inflight.size === 0) {
-        if (this.fatal !== undefined) throw this.fatal;
-        break;
-      }
+      if (this.inflight.size === 0) break;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         for (const p of this.inflight) p.then(resolve, resolve);
       });
     }
+  }
+
+  private async runStep(node: StepNode): Promise<void> {
+    const outcome = await runStep(node, {
+      runId: this.runId,
+      clock: this.clock,
+      emit: (e) => this.journal.emit(e),
+      executor: this.runtimes.stepExecutor(node),
+      env: (attempt) => this.stepEnv(node, attempt),
+      logFile: (attempt) => logFilePath(this.options.statePath, this.runId, node.id, attempt),
+      attemptsBefore: this.attempts.get(node.id) ?? 0,
+      signal: this.stepSignal,
+    });
+    if (outcome.status === 'failed' || outcome.status === 'timed_out') {
+      this.fail(
+        `step "${node.id}" ${outcome.status === 'timed_out' ? 'timed out' : 'failed'}: ${outcome.error}`,
+      );
+    }
+  }
+
+  /** An approval step: recorded `waiting`; a decision arrives as a request (see {@link onRequests}). */
+  private async awaitApproval(node: StepNode): Promise<void> {
+    const approval = node.step.approval;
+    if (!approval) return;
+    await this.journal.emit({
+      type: 'step.waiting',
+      runId: this.runId,
+      at: this.clock.now(),
+      step: node.id,
+      message: approval.message,
+      approvers: approval.approvers,
+    });
   }
 
   /** Marks steps that can never run as skipped, propagating down the DAG. */
@@ -482,43 +504,29 @@ class Execution {
       if (blocked.length === 0) return;
       for (const n of blocked) {
         const reason = `needs ${n.needs.filter((need) => !['succeeded', 'healthy'].includes(this.states.get(need) ?? '')).join(', ')}`;
-        this.setStepStatus(n.id, 'skipped', reason);
-        this.commit(() => {}, {
-          type: 'step.skipped',
-          runId: this.runId,
-          at: Date.now(),
-          step: n.id,
-          reason,
-        });
+        this.states.set(n.id, 'skipped');
+        this.track(this.emitSkipped(n.id, 'skipped', reason));
       }
     }
   }
 
-  private setStepStatus(id: string, status: StepStatus, error?: string): void {
-    this.states.set(id, status);
-    this.store.updateStep(this.runId, id, { status, finishedAt: Date.now(), error: error ?? null });
+  private async emitSkipped(
+    step: string,
+    status: 'skipped' | 'cancelled',
+    reason: string,
+  ): Promise<void> {
+    await this.journal.emit({
+      type: 'step.skipped',
+      runId: this.runId,
+      at: this.clock.now(),
+      step,
+      status,
+      reason,
+    });
   }
 
-  private link(): AbortController {
-    const c = new AbortController();
-    if (this.signal.aborted) c.abort();
-    this.controllers.add(c);
-    return c;
-  }
-
-  // ---- steps ----------------------------------------------------------------
-
-  private executorFor(node: PlanNode): StepExecutor {
-    if (node.step?.kind === 'container') {
-      if (!this.docker || !this.network) throw new Error('internal: container step without Docker');
-      return this.docker.steps(this.network);
-    }
-    return this.options.executors.process;
-  }
-
-  private stepEnv(node: PlanNode, attempt: number): Record<string, string> {
-    const step = node.step;
-    if (!step) throw new Error(`internal: node "${node.id}" is not a step`);
+  private stepEnv(node: StepNode, attempt: number): Record<string, string> {
+    const { step } = node;
     const env: Record<string, string> = {
       ...step.env,
       AGENT_RUN_ID: this.runId,
@@ -526,594 +534,129 @@ class Execution {
       AGENT_ATTEMPT: String(attempt),
     };
     for (const need of node.needs) {
-      const handle = this.handles.get(need);
-      const service = this.plan.nodes.find((n) => n.id === need)?.service;
-      if (!handle || !service) continue;
-      const prefix = `AGENT_SERVICE_${envName(need)}`;
-      const inContainer = step.kind === 'container';
-      const host = inContainer ? need : handle.endpoint.host;
-      env[`${prefix}_HOST`] = host;
-      const first = service.agent.ports[0];
-      for (const p of service.agent.ports) {
-        const port = inContainer
-          ? p.container
-          : (handle.endpoint.ports[p.container] ?? p.container);
-        env[`${prefix}_PORT_${p.container}`] = String(port);
-      }
-      if (first) {
-        const port = inContainer
-          ? first.container
-          : (handle.endpoint.ports[first.container] ?? first.container);
-        env[`${prefix}_PORT`] = String(port);
-        env[`${prefix}_URL`] = `http://${host}:${port}`;
-      }
+      const handle = this.services.handle(need);
+      const service = this.plan.nodes.find(
+        (n): n is ServiceNode => n.id === need && n.kind === 'service',
+      );
+      if (handle && service)
+        Object.assign(env, serviceVariables(need, service, handle, step.kind === 'container'));
     }
     return env;
-  }
-
-  /**
-   * Runs a step to its end: attempts up to `retry.maxAttempts`, backing off
-   * between them, each attempt recorded before and after it runs.
-   */
-  private async runStep(node: PlanNode): Promise<void> {
-    const step = node.step;
-    if (!step) throw new Error(`internal: node "${node.id}" is not a step`);
-    const { store, runId } = this;
-    this.states.set(node.id, 'running');
-    const controller = this.link();
-    const before = this.attemptsSoFar.get(node.id) ?? 0;
-    const startedAt = Date.now();
-    store.updateStep(runId, node.id, {
-      status: 'running',
-      startedAt,
-      finishedAt: null,
-      error: null,
-    });
-    try {
-      for (let i = 1; ; i++) {
-        const attempt = before + i;
-        const result = await this.runAttempt(node, step, attempt, controller.signal);
-        const outcome = attemptOutcome(result, step.timeoutMs);
-        const finishedAt = Date.now();
-        const retry =
-          (outcome.status === 'failed' || outcome.status === 'timed_out') &&
-          i < step.retry.maxAttempts &&
-          !controller.signal.aborted;
-        const attemptRecord = {
-          status: outcome.status,
-          finishedAt,
-          exitCode: result.exitCode,
-          error: outcome.error ?? null,
-        };
-        if (!retry) {
-          this.finishStep(node.id, outcome, {
-            attempt,
-            startedAt,
-            finishedAt,
-            attemptRecord,
-            exitCode: result.exitCode,
-          });
-          return;
-        }
-        const delayMs = backoffDelay(i, { ...step.retry.backoff, jitter: true });
-        this.commit(() => store.updateAttempt(runId, node.id, attempt, attemptRecord), {
-          type: 'step.retrying',
-          runId,
-          at: finishedAt,
-          step: node.id,
-          attempt,
-          delayMs,
-          error: outcome.error ?? '',
-        });
-        await abortableSleep(delayMs, controller.signal);
-        if (controller.signal.aborted) {
-          const at = Date.now();
-          this.finishStep(
-            node.id,
-            { status: 'cancelled', error: 'cancelled' },
-            { attempt, startedAt, finishedAt: at },
-          );
-          return;
-        }
-      }
-    } finally {
-      this.controllers.delete(controller);
-    }
-  }
-
-  /**
-   * One attempt: recorded as started (with its log file) before it runs, its
-   * pid or container id recorded as soon as it has one. Resolves with the
-   * executor's result; an executor error that is not infrastructure becomes
-   * this attempt's failure. Infrastructure errors (engine, store) are
-   * recorded and rethrown: they end the run.
-   */
-  private async runAttempt(
-    node: PlanNode,
-    step: StepSpec,
-    attempt: number,
-    signal: AbortSignal,
-  ): Promise<AttemptResult> {
-    const { store, runId } = this;
-    const logFile = logFilePath(this.options.statePath, runId, node.id, attempt);
-    const at = Date.now();
-    this.commit(
-      () => {
-        store.startAttempt({ runId, stepId: node.id, attempt, startedAt: at, logFile });
-        store.updateStep(runId, node.id, { attempts: attempt });
-      },
-      {
-        type: 'step.started',
-        runId,
-        at,
-        step: node.id,
-        attempt,
-        maxAttempts: step.retry.maxAttempts,
-      },
-    );
-    try {
-      return await this.executorFor(node).runAttempt({
-        runId,
-        stepId: node.id,
-        attempt,
-        command: step.command,
-        env: this.stepEnv(node, attempt),
-        workdir: step.workdir,
-        image: step.image,
-        timeoutMs: step.timeoutMs,
-        signal,
-        logFile,
-        onOutput: (stream, line) =>
-          this.report({ type: 'step.output', runId, at: Date.now(), step: node.id, stream, line }),
-        onStarted: ({ pid, containerId }) =>
-          store.updateAttempt(runId, node.id, attempt, {
-            pid: pid ?? null,
-            containerId: containerId ?? null,
-          }),
-      });
-    } catch (error) {
-      if (signal.aborted && !(error instanceof StoreError)) {
-        // Cancelled mid-call: an aborted engine request can look like a broken connection.
-        return {
-          exitCode: null,
-          timedOut: false,
-          cancelled: true,
-          error: 'cancelled',
-          durationMs: Date.now() - at,
-        };
-      }
-      if (error instanceof EngineUnavailableError || error instanceof StoreError) {
-        const finishedAt = Date.now();
-        const message = errorMessage(error);
-        this.states.set(node.id, 'failed');
-        try {
-          store.updateAttempt(runId, node.id, attempt, {
-            status: 'failed',
-            finishedAt,
-            error: message,
-          });
-          store.updateStep(runId, node.id, { status: 'failed', finishedAt, error: message });
-        } catch {
-          // The store itself may be what failed.
-        }
-        throw error;
-      }
-      // Anything else (a log file it cannot open, an engine call that failed
-      // for this container) is this attempt's failure.
-      return {
-        exitCode: null,
-        timedOut: false,
-        cancelled: signal.aborted,
-        error: errorMessage(error),
-        durationMs: Date.now() - at,
-      };
-    }
-  }
-
-  /** Records a step's final status (and its last attempt's) in one transaction, then reports it. */
-  private finishStep(
-    id: string,
-    outcome: { status: StepStatus; error?: string },
-    times: {
-      attempt: number;
-      startedAt: number;
-      finishedAt: number;
-      attemptRecord?: Parameters<Store['updateAttempt']>[3];
-      exitCode?: number | null;
-    },
-  ): void {
-    const { store, runId } = this;
-    const { status, error } = outcome;
-    this.states.set(id, status);
-    this.commit(
-      () => {
-        if (times.attemptRecord) store.updateAttempt(runId, id, times.attempt, times.attemptRecord);
-        store.updateStep(runId, id, { status, finishedAt: times.finishedAt, error: error ?? null });
-      },
-      {
-        type: 'step.finished',
-        runId,
-        at: times.finishedAt,
-        step: id,
-        status,
-        attempt: times.attempt,
-        durationMs: times.finishedAt - times.startedAt,
-        ...(times.exitCode !== undefined ? { exitCode: times.exitCode } : {}),
-        ...(error !== undefined ? { error } : {}),
-      },
-    );
-    if (status === 'failed' || status === 'timed_out') {
-      this.failure ??= `step "${id}" ${status === 'timed_out' ? 'timed out' : 'failed'}: ${error}`;
-    }
-  }
-
-  // ---- services -------------------------------------------------------------
-
-  private serviceRunner(node: PlanNode): ServiceRunner {
-    if (node.service?.agent.runtime === 'docker') {
-      if (!this.docker || !this.network) throw new Error('internal: docker service without Docker');
-      return this.docker.services(this.network);
-    }
-    return this.options.executors.processServices;
-  }
-
-  private serviceEnv(agent: AgentSpec): Record<string, string> | string {
-    // AGENT_RUN_ID marks the service's processes as this run's (see killLeftoverGroup).
-    const env: Record<string, string> = { AGENT_RUN_ID: this.runId };
-    for (const v of agent.environment) {
-      if ('value' in v) {
-        env[v.name] = v.value;
-      } else {
-        const value = this.env[v.name];
-        if (value === undefined) {
-          return `environment variable ${v.name} (from: env) is not set in the runner's environment`;
-        }
-        env[v.name] = value;
-      }
-    }
-    return env;
-  }
-
-  private setService(
-    name: string,
-    status: ServiceStatus,
-    extra: { error?: string; durationMs?: number; logTail?: string[] } = {},
-  ): void {
-    const at = Date.now();
-    this.states.set(name, status);
-    const terminal = status !== 'starting' && status !== 'healthy';
-    const attempt = this.serviceAttempts.get(name);
-    if (terminal) this.serviceAttempts.delete(name);
-    this.commit(
-      () => {
-        this.store.updateStep(this.runId, name, {
-          status,
-          ...(status === 'starting' ? { startedAt: at, finishedAt: null, error: null } : {}),
-          ...(terminal ? { finishedAt: at } : {}),
-          ...(extra.error !== undefined ? { error: extra.error } : {}),
-        });
-        // The service's attempt row records its pid / container for cleanup
-        // after a crash; it closes when the service does.
-        if (terminal && attempt !== undefined) {
-          this.store.updateAttempt(this.runId, name, attempt, {
-            status:
-              status === 'stopped' ? 'succeeded' : status === 'cancelled' ? 'cancelled' : 'failed',
-            finishedAt: at,
-            error: extra.error ?? null,
-          });
-        }
-      },
-      { type: 'service.status', runId: this.runId, at, service: name, status, ...extra },
-    );
-  }
-
-  private async runService(node: PlanNode): Promise<void> {
-    const service = node.service;
-    if (!service) throw new Error(`internal: node "${node.id}" is not a service`);
-    const { agent } = service;
-    const name = node.id;
-    const started = Date.now();
-    const attempt = (this.attemptsSoFar.get(name) ?? 0) + 1;
-    this.attemptsSoFar.set(name, attempt);
-    const logFile = logFilePath(this.options.statePath, this.runId, name, attempt);
-    this.store.transaction(() => {
-      this.store.startAttempt({
-        runId: this.runId,
-        stepId: name,
-        attempt,
-        startedAt: started,
-        logFile,
-      });
-      this.store.updateStep(this.runId, name, { attempts: attempt });
-    });
-    this.serviceAttempts.set(name, attempt);
-    this.setService(name, 'starting');
-    this.report({
-      type: 'service.starting',
-      runId: this.runId,
-      at: Date.now(),
-      service: name,
-      detail: describeAgent(agent, dirname(this.plan.file)),
-    });
-    const controller = this.link();
-    this.serviceControllers.add(controller);
-    try {
-      const env = this.serviceEnv(agent);
-      if (typeof env === 'string') {
-        this.failService(name, 'failed', `service "${name}": ${env}`);
-        return;
-      }
-      let handle: ServiceHandle;
-      try {
-        handle = await this.serviceRunner(node).startService({
-          runId: this.runId,
-          name,
-          agent,
-          env,
-          logFile,
-          signal: controller.signal,
-          ...(this.options.serve
-            ? {
-                onOutput: (stream: 'stdout' | 'stderr', line: string) =>
-                  this.report({
-                    type: 'service.output',
-                    runId: this.runId,
-                    at: Date.now(),
-                    service: name,
-                    stream,
-                    line,
-                  }),
-              }
-            : {}),
-        });
-      } catch (error) {
-        // Cancellation first: an aborted engine call (a build, a pull) can
-        // look like a broken connection.
-        if (controller.signal.aborted) {
-          this.setService(name, 'cancelled');
-          return;
-        }
-        if (error instanceof EngineUnavailableError) throw error;
-        this.failService(
-          name,
-          'failed',
-          `service "${name}" failed to start: ${errorMessage(error)}`,
-        );
-        return;
-      }
-      this.handles.set(name, handle);
-      this.store.updateAttempt(
-        this.runId,
-        name,
-        attempt,
-        agent.runtime === 'process' ? { pid: Number(handle.id) } : { containerId: handle.id },
-      );
-      const endpoint = Object.entries(handle.endpoint.ports)
-        .map(([c, h]) => `${handle.endpoint.host}:${h}->${c}`)
-        .join(', ');
-      this.report({
-        type: 'service.started',
-        runId: this.runId,
-        at: Date.now(),
-        service: name,
-        endpoint,
-      });
-
-      const check = agent.healthCheck;
-      if (check) {
-        const outcome = await waitHealthy({
-          check,
-          probe: () => probeOnce(check.probe, handle, check.timeoutMs),
-          exited: handle.exited,
-          signal: controller.signal,
-          onProbe: (result, info) => {
-            if (!result.ok) {
-              this.report({
-                type: 'service.probe_failed',
-                runId: this.runId,
-                at: Date.now(),
-                service: name,
-                error: result.error,
-                counted: info.counted,
-              });
-            }
-          },
-        });
-        switch (outcome.status) {
-          case 'healthy':
-            break;
-          case 'unhealthy':
-            this.failService(
-              name,
-              'unhealthy',
-              `service "${name}" is unhealthy after ${outcome.probes} probes: ${outcome.lastError}`,
-              handle.logTail(10),
-            );
-            await this.stopHandle(name, 'kill');
-            return;
-          case 'exited':
-            this.failService(
-              name,
-              'failed',
-              `service "${name}" exited with code ${outcome.exitCode} before it became healthy${outcome.lastError ? ` (last probe: ${outcome.lastError})` : ''}`,
-              handle.logTail(10),
-            );
-            await this.stopHandle(name, 'kill');
-            return;
-          case 'cancelled':
-            await this.stopHandle(name, 'cancel');
-            this.setService(name, 'cancelled');
-            return;
-        }
-      }
-      if (controller.signal.aborted) {
-        await this.stopHandle(name, 'cancel');
-        this.setService(name, 'cancelled');
-        return;
-      }
-      this.setService(name, 'healthy', { durationMs: Date.now() - started });
-      // Watch for the service dying while steps still need it.
-      handle.exited.then(
-        ({ exitCode }) => {
-          if (this.states.get(name) !== 'healthy') return;
-          try {
-            this.failService(
-              name,
-              'failed',
-              `service "${name}" exited with code ${exitCode} while steps still needed it`,
-              handle.logTail(10),
-            );
-          } catch (error) {
-            this.fatal ??= error;
-          }
-          this.track(this.stopHandle(name, 'kill'));
-          this.wake();
-        },
-        () => {},
-      );
-    } finally {
-      this.controllers.delete(controller);
-      this.serviceControllers.delete(controller);
-    }
-  }
-
-  private failService(
-    name: string,
-    status: 'failed' | 'unhealthy',
-    error: string,
-    logTail?: string[],
-  ): void {
-    this.failure ??= error;
-    this.setService(name, status, { error, ...(logTail && logTail.length > 0 ? { logTail } : {}) });
-    this.releaseHold();
-  }
-
-  /**
-   * Stops a service's container or process. `graceful`: SIGTERM, then kill
-   * after `serviceStopGraceMs` (docker stop's 10 s); `cancel`: the same with
-   * 2 s, so a cancelled run ends promptly; `kill`: at once, for a service that
-   * already failed (nothing of it is worth waiting for).
-   */
-  private async stopHandle(
-    name: string,
-    mode: 'graceful' | 'cancel' | 'kill' = 'graceful',
-  ): Promise<void> {
-    const handle = this.handles.get(name);
-    if (!handle) return;
-    this.handles.delete(name);
-    const graceMs =
-      mode === 'kill' ? 0 : mode === 'cancel' ? 2000 : (this.options.serviceStopGraceMs ?? 10_000);
-    await handle.stop(graceMs);
-  }
-
-  /** Stops a healthy service no remaining step needs (or all at the end). */
-  private stopService(name: string, status: 'stopped' | 'cancelled'): void {
-    this.states.set(name, status);
-    const mode = this.signal.aborted ? 'cancel' : 'graceful';
-    this.track(this.stopHandle(name, mode).then(() => this.setService(name, status)));
   }
 
   // ---- the end ----------------------------------------------------------------
 
   private async finish(): Promise<RunResult> {
-    const { store, runId, plan } = this;
-    const cancelled = this.signal.aborted;
+    const { runId, plan } = this;
+    const cancelled = this.cancel.signal.aborted;
     // Cleanup first and unconditionally: even when the store refuses writes
     // (disk full), no container, process or network of the run is left.
     try {
-      // Anything still up (a failure or cancellation left it): stop it.
-      await Promise.allSettled(
-        [...this.handles.keys()].map(async (name) => {
-          await this.stopHandle(name, cancelled ? 'cancel' : 'graceful');
-          const status: ServiceStatus = cancelled ? 'cancelled' : 'stopped';
-          if (this.states.get(name) === 'healthy' || this.states.get(name) === 'starting')
-            this.setService(name, status);
-        }),
-      );
-      for (const n of plan.nodes) {
-        const s = this.states.get(n.id);
-        if (s === 'pending') {
-          if (n.kind === 'step') {
-            const reason = cancelled ? 'the run was cancelled' : 'the run failed before it started';
-            this.setStepStatus(n.id, cancelled ? 'cancelled' : 'skipped', reason);
-            this.commit(() => {}, {
-              type: 'step.skipped',
-              runId,
-              at: Date.now(),
-              step: n.id,
-              reason,
-            });
-          }
-          // A service that never started stays `pending`: true, and resumable.
-        } else if (s === 'running' || s === 'starting') {
-          // Only after an infrastructure error: the task was abandoned mid-way.
-          const reason = cancelled
-            ? 'cancelled'
-            : `abandoned: ${this.failure ?? 'the run stopped'}`;
-          if (n.kind === 'step')
-            this.setStepStatus(n.id, cancelled ? 'cancelled' : 'failed', reason);
-          else this.setService(n.id, cancelled ? 'cancelled' : 'failed', { error: reason });
-        }
-      }
+      await this.services.stopAll(cancelled ? 'cancel' : 'graceful');
+      for (const n of plan.nodes) await this.closeNode(n, cancelled);
     } finally {
-      if (this.docker) {
-        try {
-          await this.docker.removeRunLeftovers(runId);
-        } catch {
-          // Best effort: a later `--resume` or run removes leftovers by label.
-        }
-      }
+      await this.journal.drain();
+      await this.runtimes.sweep(runId);
     }
-    const status: RunStatus = cancelled ? 'cancelled' : this.failure ? 'failed' : 'succeeded';
-    const error = cancelled ? 'cancelled by signal' : this.failure;
-    const finishedAt = Date.now();
-    this.commit(() => store.updateRun(runId, { status, finishedAt, error: error ?? null }), {
+    const waiting = plan.nodes.some((n) => this.states.get(n.id) === 'waiting');
+    const status: RunResult['status'] = cancelled
+      ? 'cancelled'
+      : this.failure !== undefined
+        ? 'failed'
+        : this.pauseRequested && plan.nodes.some((n) => this.states.get(n.id) === 'pending')
+          ? 'paused'
+          : waiting
+            ? 'waiting'
+            : 'succeeded';
+    const error = cancelled ? this.cancelReason : this.failure;
+    const finishedAt = this.clock.now();
+    await this.journal.emit({
       type: 'run.finished',
       runId,
       at: finishedAt,
       status,
       durationMs: finishedAt - this.startedAt,
-      ...(error ? { error } : {}),
+      ...(error !== undefined ? { error } : {}),
     });
     return {
       runId,
       status,
-      ...(error ? { error } : {}),
-      steps: store.getSteps(runId),
-      resumed: this.options.resume !== undefined,
+      ...(error !== undefined ? { error } : {}),
+      steps: await this.store.getSteps(runId),
+      resumed: this.options.resume !== undefined || this.options.from !== undefined,
     };
+  }
+
+  /** Records the end of a node that did not end on its own (cancelled, failed run, infrastructure). */
+  private async closeNode(n: PlanNode, cancelled: boolean): Promise<void> {
+    const s = this.states.get(n.id);
+    const at = this.clock.now();
+    if (n.kind === 'service') {
+      if (s === 'starting' || s === 'healthy') {
+        this.states.set(n.id, cancelled ? 'cancelled' : 'failed');
+        await this.journal.emit({
+          type: 'service.status',
+          runId: this.runId,
+          at,
+          service: n.id,
+          status: cancelled ? 'cancelled' : 'failed',
+          ...(this.attempts.has(n.id) ? { attempt: this.attempts.get(n.id) ?? 0 } : {}),
+          error: cancelled ? 'cancelled' : `abandoned: ${this.failure ?? 'the run stopped'}`,
+        });
+      }
+      // A service that never started stays `pending`: true, and resumable.
+      return;
+    }
+    if (s === 'pending' || s === 'waiting') {
+      if (cancelled) await this.emitSkipped(n.id, 'cancelled', 'the run was cancelled');
+      else if (this.failure !== undefined)
+        await this.emitSkipped(n.id, 'skipped', 'the run failed before it started');
+      // Paused or waiting: left as it is, for --resume.
+    } else if (s === 'running') {
+      // Only after an infrastructure error: the step was abandoned mid-way.
+      const attempt = this.attempts.get(n.id) ?? 0;
+      await this.journal.emit({
+        type: 'step.finished',
+        runId: this.runId,
+        at,
+        step: n.id,
+        status: cancelled ? 'cancelled' : 'failed',
+        attempt,
+        durationMs: 0,
+        error: cancelled ? 'cancelled' : `abandoned: ${this.failure ?? 'the run stopped'}`,
+      });
+    }
   }
 }
 
 /**
- * What an attempt's result means for the step: a status and, unless it
- * succeeded, a one-line reason (`exit code 2`, `timed out after 1.0s`,
- * `command not found: foo`, `cancelled`). Pure.
+ * `AGENT_SERVICE_<NAME>_HOST / _PORT / _URL / _PORT_<n>` for a step that
+ * needs a service: the service name and container ports for container steps
+ * (they share the run network), the published host ports for process steps.
  */
-export function attemptOutcome(
-  result: AttemptResult,
-  timeoutMs: number | undefined,
-): { status: StepStatus; error?: string } {
-  if (result.cancelled) return { status: 'cancelled', error: 'cancelled' };
-  if (result.timedOut)
-    return { status: 'timed_out', error: `timed out after ${formatMs(timeoutMs ?? 0)}` };
-  if (result.exitCode === 0) return { status: 'succeeded' };
-  return { status: 'failed', error: result.error ?? `exit code ${result.exitCode}` };
+function serviceVariables(
+  name: string,
+  service: ServiceNode,
+  handle: ServiceHandle,
+  inContainer: boolean,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  const prefix = `AGENT_SERVICE_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  const host = inContainer ? name : handle.endpoint.host;
+  env[`${prefix}_HOST`] = host;
+  const portOf = (container: number) =>
+    inContainer ? container : (handle.endpoint.ports[container] ?? container);
+  for (const p of service.service.agent.ports)
+    env[`${prefix}_PORT_${p.container}`] = String(portOf(p.container));
+  const first = service.service.agent.ports[0];
+  if (first) {
+    env[`${prefix}_PORT`] = String(portOf(first.container));
+    env[`${prefix}_URL`] = `http://${host}:${portOf(first.container)}`;
+  }
+  return env;
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
+/** Whether a run in this state is still being worked on by a live runner. */
+export function isLive(state: RunState): boolean {
+  return state === 'running';
 }

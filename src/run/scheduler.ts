@@ -5,8 +5,8 @@
  * effects; everything here is deterministic and unit-tested with plain data.
  */
 
+import type { ServiceStatus, StepStatus } from '../core/status.js';
 import type { Plan, PlanNode } from '../plan/compile.js';
-import type { ServiceStatus, StepStatus } from './status.js';
 
 /** The live state of every node, keyed by node id. */
 export type NodeStates = ReadonlyMap<string, StepStatus | ServiceStatus>;

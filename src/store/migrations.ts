@@ -97,6 +97,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX leases_by_run ON leases (run_id);
     `,
   },
+  {
+    version: 2,
+    name: 'control requests, approvals, queued runs',
+    sql: `
+      ALTER TABLE runs ADD COLUMN requested TEXT;
+      ALTER TABLE steps ADD COLUMN waiting_for TEXT;
+      ALTER TABLE steps ADD COLUMN decision TEXT;
+      UPDATE runs SET status = 'queued' WHERE status = 'pending';
+      CREATE INDEX runs_by_status ON runs (status, created_at);
+    `,
+  },
 ];
 
 /** The schema version this build of agentfile writes and understands. */

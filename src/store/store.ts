@@ -1,6 +1,8 @@
 /**
- * The state store: one SQLite file (through better-sqlite3) holding runs,
- * their steps and services, attempts, the append-only event log and leases.
+ * The SQLite database under the state store: one file (through
+ * better-sqlite3) holding runs, their steps and services, attempts, the
+ * append-only event log and leases. Internal to `src/store/`: the runner and
+ * the CLI see it only through `SqliteStateStore` (the async `StateStore`).
  *
  * Every method is synchronous and every write is committed when it returns,
  * so a runner killed with `kill -9` loses nothing it was told about. The file
@@ -17,10 +19,25 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { RunState } from '../core/status.js';
+import type { AttemptPatch, Effect, RunPatch, StepPatch } from './effects.js';
 import { toStoreError } from './errors.js';
 import { migrate } from './migrations.js';
-import type { AttemptRecord, EventRecord, LeaseRecord, RunRecord, StepRecord } from './types.js';
+import type { AttemptRecord, LeaseRecord, RunRecord, StepRecord } from './types.js';
 import { LockedError, StoreError } from './types.js';
+
+/** One row of the append-only event log, as stored. */
+export interface EventRecord {
+  seq: number;
+  runId: string;
+  at: number;
+  /** e.g. `run.started`, `step.finished`. */
+  type: string;
+  /** Step id or service name, or null for run-level events. */
+  node: string | null;
+  /** The event's own fields (without `runId`, `at`, `type`), JSON. */
+  data: Record<string, unknown>;
+}
 
 export {
   defaultStatePath,
@@ -83,17 +100,6 @@ export interface LeaseHolder {
   host?: string;
 }
 
-type RunPatch = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'error'>>;
-type StepPatch = Partial<
-  Pick<
-    StepRecord,
-    'status' | 'fingerprint' | 'attempts' | 'startedAt' | 'finishedAt' | 'error' | 'outputs'
-  >
->;
-type AttemptPatch = Partial<
-  Pick<AttemptRecord, 'status' | 'finishedAt' | 'exitCode' | 'error' | 'pid' | 'containerId'>
->;
-
 interface RunRow {
   id: string;
   workflow: string;
@@ -104,6 +110,7 @@ interface RunRow {
   started_at: number | null;
   finished_at: number | null;
   error: string | null;
+  requested: string | null;
 }
 
 interface StepRow {
@@ -117,6 +124,8 @@ interface StepRow {
   finished_at: number | null;
   error: string | null;
   outputs: string | null;
+  waiting_for: string | null;
+  decision: string | null;
 }
 
 interface AttemptRow {
@@ -157,6 +166,7 @@ const RUN_COLUMNS = {
   startedAt: 'started_at',
   finishedAt: 'finished_at',
   error: 'error',
+  requested: 'requested',
 } as const satisfies Record<keyof RunPatch, string>;
 
 const STEP_COLUMNS = {
@@ -167,6 +177,8 @@ const STEP_COLUMNS = {
   finishedAt: 'finished_at',
   error: 'error',
   outputs: 'outputs',
+  waitingFor: 'waiting_for',
+  decision: 'decision',
 } as const satisfies Record<keyof StepPatch, string>;
 
 const ATTEMPT_COLUMNS = {
@@ -212,9 +224,15 @@ export class Store {
     let db: Database.Database | undefined;
     try {
       db = new Database(file, { timeout: busyTimeoutMs });
+      // The production settings of the SQLite runtime guide this project
+      // learns from (docs/state.md): WAL, NORMAL sync, a 64 MB page cache,
+      // 256 MB of memory-mapped I/O, temp tables in memory.
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
+      db.pragma('cache_size = -65536');
+      db.pragma('mmap_size = 268435456');
+      db.pragma('temp_store = MEMORY');
       migrate(db);
       return new Store(db, file);
     } catch (err) {
@@ -243,7 +261,7 @@ export class Store {
   // ---------------------------------------------------------------- runs
 
   /**
-   * Records a new run (status `pending`) and one `pending` row per node, in
+   * Records a new run (status `queued`) and one `pending` row per node, in
    * the given (plan) order, in one transaction. Returns the run.
    *
    * @throws StoreError when a run with this id exists, or for SQLite failures.
@@ -254,7 +272,7 @@ export class Store {
       this.db
         .prepare(
           `INSERT INTO runs (id, workflow, file, status, plan_fingerprint, created_at)
-           VALUES (?, ?, ?, 'pending', ?, ?)`,
+           VALUES (?, ?, ?, 'queued', ?, ?)`,
         )
         .run(input.id, input.workflow, input.file, input.planFingerprint, input.createdAt);
       const insert = this.db.prepare(
@@ -270,16 +288,28 @@ export class Store {
     });
   }
 
-  /** The run with this id, or undefined. */
-  getRun(id: string): RunRecord | undefined {
+  /** The run with this id, or undefined; a `running` run with no live lease reads `interrupted`. */
+  getRun(id: string, now: number = Date.now()): RunRecord | undefined {
     return this.guard(() => {
       const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
-      return row && toRun(row);
+      return row && this.toRunView(row, now);
     });
   }
 
-  /** Runs, newest first (by `createdAt`, then insertion), optionally of one file and/or workflow. */
-  listRuns(filter: { file?: string; workflow?: string; limit?: number } = {}): RunRecord[] {
+  /**
+   * Runs, newest first (by `createdAt`, then insertion), optionally of one
+   * file and/or workflow, in one state (as read), created before a time.
+   */
+  listRuns(
+    filter: {
+      file?: string;
+      workflow?: string;
+      status?: RunState;
+      createdBefore?: number;
+      limit?: number;
+    } = {},
+    now: number = Date.now(),
+  ): RunRecord[] {
     return this.guard(() => {
       const where: string[] = [];
       const params: (string | number)[] = [];
@@ -291,23 +321,38 @@ export class Store {
         where.push('workflow = ?');
         params.push(filter.workflow);
       }
+      if (filter.createdBefore !== undefined) {
+        where.push('created_at < ?');
+        params.push(filter.createdBefore);
+      }
+      // `interrupted` and `running` are both stored as `running`; told apart by the lease.
+      const wanted = filter.status;
+      if (wanted !== undefined) {
+        where.push('status = ?');
+        params.push(wanted === 'interrupted' ? 'running' : wanted);
+      }
       let sql = 'SELECT * FROM runs';
       if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
       sql += ' ORDER BY created_at DESC, rowid DESC';
-      if (filter.limit !== undefined) {
-        sql += ' LIMIT ?';
-        params.push(filter.limit);
+      const rows = this.db.prepare(sql).all(...params) as RunRow[];
+      const out: RunRecord[] = [];
+      for (const row of rows) {
+        const run = this.toRunView(row, now);
+        if (wanted !== undefined && run.status !== wanted) continue;
+        out.push(run);
+        if (filter.limit !== undefined && out.length >= filter.limit) break;
       }
-      return (this.db.prepare(sql).all(...params) as RunRow[]).map(toRun);
+      return out;
     });
   }
 
   /**
    * The newest run of this file and workflow that `--resume` can continue:
-   * status `failed` or `cancelled`, or `pending` / `running` with no live
-   * lease (its runner was killed: no lease row names the run, or every such
-   * lease expired, or its holder is on this host and its pid is gone).
-   * Succeeded runs are never returned. `now` (epoch ms) defaults to `Date.now()`.
+   * `failed`, `cancelled`, `paused` or `waiting`, or `queued` / `running`
+   * with no live lease (its runner was killed: no lease row names the run, or
+   * every such lease expired, or its holder is on this host and its pid is
+   * gone). Succeeded runs are never returned. `now` (epoch ms) defaults to
+   * `Date.now()`.
    */
   findResumableRun(filter: {
     file: string;
@@ -316,19 +361,17 @@ export class Store {
   }): RunRecord | undefined {
     return this.guard(() => {
       const now = filter.now ?? Date.now();
-      const host = os.hostname();
       const rows = this.db
         .prepare(
           `SELECT * FROM runs
-           WHERE file = ? AND workflow = ? AND status IN ('failed', 'cancelled', 'pending', 'running')
+           WHERE file = ? AND workflow = ?
+             AND status IN ('failed', 'cancelled', 'paused', 'waiting', 'queued', 'running')
            ORDER BY created_at DESC, rowid DESC`,
         )
         .all(filter.file, filter.workflow) as RunRow[];
-      const leasesOf = this.db.prepare('SELECT * FROM leases WHERE run_id = ?');
       for (const row of rows) {
-        if (row.status === 'failed' || row.status === 'cancelled') return toRun(row);
-        const leases = leasesOf.all(row.id) as LeaseRow[];
-        if (!leases.some((l) => leaseIsLive(l, now, host))) return toRun(row);
+        if (row.status !== 'queued' && row.status !== 'running') return toRun(row);
+        if (!this.runHasLiveLease(row.id, now)) return { ...toRun(row), status: 'interrupted' };
       }
       return undefined;
     });
@@ -340,7 +383,9 @@ export class Store {
    */
   updateRun(id: string, patch: RunPatch): void {
     this.guard(() => {
-      const changed = this.update('runs', RUN_COLUMNS, patch, 'id = ?', [id]);
+      const values: Record<string, unknown> = { ...patch };
+      if ('requested' in patch) values.requested = jsonOrNull(patch.requested);
+      const changed = this.update('runs', RUN_COLUMNS, values, 'id = ?', [id]);
       if (changed === 0 && !this.getRun(id)) throw new StoreError(`no run "${id}" in the store`);
     });
   }
@@ -365,9 +410,9 @@ export class Store {
   updateStep(runId: string, id: string, patch: StepPatch): void {
     this.guard(() => {
       const values: Record<string, unknown> = { ...patch };
-      if ('outputs' in patch) {
-        values.outputs = patch.outputs == null ? null : JSON.stringify(patch.outputs);
-      }
+      if ('outputs' in patch) values.outputs = jsonOrNull(patch.outputs);
+      if ('waitingFor' in patch) values.waitingFor = jsonOrNull(patch.waitingFor);
+      if ('decision' in patch) values.decision = jsonOrNull(patch.decision);
       const changed = this.update('steps', STEP_COLUMNS, values, 'run_id = ? AND id = ?', [
         runId,
         id,
@@ -416,20 +461,18 @@ export class Store {
       if (!this.hasStep(input.runId, input.stepId)) {
         throw new StoreError(`no step "${input.stepId}" in run "${input.runId}"`);
       }
-      const exists = this.db
-        .prepare('SELECT 1 FROM attempts WHERE run_id = ? AND step_id = ? AND attempt = ?')
-        .get(input.runId, input.stepId, input.attempt);
+      const exists = this.stmt(
+        'SELECT 1 FROM attempts WHERE run_id = ? AND step_id = ? AND attempt = ?',
+      ).get(input.runId, input.stepId, input.attempt);
       if (exists) {
         throw new StoreError(
           `attempt ${input.attempt} of step "${input.stepId}" in run "${input.runId}" already exists`,
         );
       }
-      this.db
-        .prepare(
-          `INSERT INTO attempts (run_id, step_id, attempt, status, started_at, log_file)
-           VALUES (?, ?, ?, 'running', ?, ?)`,
-        )
-        .run(input.runId, input.stepId, input.attempt, input.startedAt, input.logFile);
+      this.stmt(
+        `INSERT INTO attempts (run_id, step_id, attempt, status, started_at, log_file)
+         VALUES (?, ?, ?, 'running', ?, ?)`,
+      ).run(input.runId, input.stepId, input.attempt, input.startedAt, input.logFile);
     });
   }
 
@@ -485,22 +528,27 @@ export class Store {
     data?: Record<string, unknown>;
   }): number {
     return this.guard(() => {
-      const info = this.db
-        .prepare('INSERT INTO events (run_id, at, type, node, data) VALUES (?, ?, ?, ?, ?)')
-        .run(input.runId, input.at, input.type, input.node, JSON.stringify(input.data ?? {}));
+      const info = this.stmt(
+        'INSERT INTO events (run_id, at, type, node, data) VALUES (?, ?, ?, ?, ?)',
+      ).run(input.runId, input.at, input.type, input.node, JSON.stringify(input.data ?? {}));
       return Number(info.lastInsertRowid);
     });
   }
 
   /** Events of a run in `seq` order; with `afterSeq`, only those with a greater `seq` (for tailing). */
-  getEvents(runId: string, options: { afterSeq?: number } = {}): EventRecord[] {
-    return this.guard(() =>
-      (
-        this.db
-          .prepare('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq')
-          .all(runId, options.afterSeq ?? 0) as EventRow[]
-      ).map(toEvent),
-    );
+  getEvents(
+    runId: string,
+    options: { afterSeq?: number; limit?: number; types?: readonly string[] } = {},
+  ): EventRecord[] {
+    return this.guard(() => {
+      const types = options.types ?? [];
+      const byType = types.length > 0 ? ` AND type IN (${types.map(() => '?').join(', ')})` : '';
+      return (
+        this.stmt(
+          `SELECT * FROM events WHERE run_id = ? AND seq > ?${byType} ORDER BY seq LIMIT ?`,
+        ).all(runId, options.afterSeq ?? 0, ...types, options.limit ?? -1) as EventRow[]
+      ).map(toEvent);
+    });
   }
 
   // -------------------------------------------------------------- leases
@@ -597,7 +645,122 @@ export class Store {
     });
   }
 
+  /** Every lease row, live or stale. */
+  listLeases(): LeaseRecord[] {
+    return this.guard(() =>
+      (this.db.prepare('SELECT * FROM leases ORDER BY key').all() as LeaseRow[]).map(toLease),
+    );
+  }
+
+  // ------------------------------------------------------------ effects
+
+  /**
+   * Executes the row operations of one event (see `effects.ts`). Call inside
+   * {@link Store.transaction} together with {@link Store.appendEvent}.
+   * @throws StoreError when an op names a row that does not exist (or inserts one that does).
+   */
+  applyEffects(effects: readonly Effect[]): void {
+    for (const e of effects) {
+      switch (e.op) {
+        case 'insertRun':
+          this.createRun({ ...e.run, nodes: e.nodes });
+          break;
+        case 'updateRun':
+          this.updateRun(e.runId, e.patch);
+          break;
+        case 'addMissingNodes':
+          for (const n of e.nodes) if (!this.hasStep(e.runId, n.id)) this.addStep(e.runId, n);
+          break;
+        case 'updateStep':
+          this.updateStep(e.runId, e.stepId, e.patch);
+          break;
+        case 'insertAttempt':
+          this.startAttempt({
+            runId: e.runId,
+            stepId: e.stepId,
+            attempt: e.attempt,
+            startedAt: e.startedAt,
+            logFile: e.logFile,
+          });
+          break;
+        case 'updateAttempt':
+          this.updateAttempt(e.runId, e.stepId, e.attempt, e.patch);
+          break;
+        case 'closeOpenAttempts':
+          this.stmt(
+            `UPDATE attempts SET status = 'cancelled', finished_at = ?, error = ?
+             WHERE run_id = ? AND status = 'running'`,
+          ).run(e.at, e.error, e.runId);
+          break;
+      }
+    }
+  }
+
+  /** Deletes runs with their steps, attempts and events (by cascade); returns how many events went. */
+  deleteRuns(runIds: readonly string[]): { runs: string[]; events: number } {
+    return this.transaction(() => {
+      const deleted: string[] = [];
+      let events = 0;
+      const countEvents = this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE run_id = ?');
+      const del = this.db.prepare('DELETE FROM runs WHERE id = ?');
+      for (const id of runIds) {
+        events += (countEvents.get(id) as { n: number }).n;
+        if (del.run(id).changes > 0) deleted.push(id);
+        this.db.prepare('DELETE FROM leases WHERE run_id = ?').run(id);
+      }
+      return { runs: deleted, events };
+    });
+  }
+
+  // -------------------------------------------------------- maintenance
+
+  /** SQLite's `PRAGMA integrity_check`: `['ok']` for a sound file, else one line per problem. */
+  integrityCheck(): string[] {
+    return this.guard(() =>
+      (this.db.pragma('integrity_check') as { integrity_check: string }[]).map(
+        (r) => r.integrity_check,
+      ),
+    );
+  }
+
+  /** `VACUUM` then `ANALYZE`: gives freed pages back to the file system, refreshes the planner's statistics. */
+  vacuum(): void {
+    this.guard(() => {
+      this.db.exec('VACUUM');
+      this.db.exec('ANALYZE');
+    });
+  }
+
+  /**
+   * A consistent copy of the live database at `destination`, through
+   * SQLite's online backup API (better-sqlite3's `backup`): writers go on
+   * while it copies. Resolves with the number of pages copied.
+   * @throws StoreError when the destination cannot be written.
+   */
+  async backup(destination: string): Promise<number> {
+    try {
+      const result = await this.db.backup(destination);
+      return result.totalPages;
+    } catch (err) {
+      throw toStoreError(err, destination);
+    }
+  }
+
   // ------------------------------------------------------------ internals
+
+  private runHasLiveLease(runId: string, now: number): boolean {
+    const host = os.hostname();
+    const leases = this.db
+      .prepare('SELECT * FROM leases WHERE run_id = ?')
+      .all(runId) as LeaseRow[];
+    return leases.some((l) => leaseIsLive(l, now, host));
+  }
+
+  private toRunView(row: RunRow, now: number): RunRecord {
+    const run = toRun(row);
+    if (run.status === 'running' && !this.runHasLiveLease(row.id, now)) run.status = 'interrupted';
+    return run;
+  }
 
   private guard<T>(fn: () => T): T {
     try {
@@ -608,7 +771,17 @@ export class Store {
   }
 
   private hasStep(runId: string, id: string): boolean {
-    return !!this.db.prepare('SELECT 1 FROM steps WHERE run_id = ? AND id = ?').get(runId, id);
+    return !!this.stmt('SELECT 1 FROM steps WHERE run_id = ? AND id = ?').get(runId, id);
+  }
+
+  /** A prepared statement, cached by its SQL. */
+  private stmt(sql: string): Database.Statement<unknown[]> {
+    let stmt = this.updates.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.updates.set(sql, stmt);
+    }
+    return stmt;
   }
 
   private leaseRow(key: string): LeaseRow | undefined {
@@ -677,7 +850,12 @@ function toRun(r: RunRow): RunRecord {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     error: r.error,
+    requested: r.requested === null ? null : (JSON.parse(r.requested) as RunRecord['requested']),
   };
+}
+
+function jsonOrNull(value: unknown): string | null {
+  return value == null ? null : JSON.stringify(value);
 }
 
 function toStep(r: StepRow): StepRecord {
@@ -692,6 +870,9 @@ function toStep(r: StepRow): StepRecord {
     finishedAt: r.finished_at,
     error: r.error,
     outputs: r.outputs === null ? null : (JSON.parse(r.outputs) as Record<string, string>),
+    waitingFor:
+      r.waiting_for === null ? null : (JSON.parse(r.waiting_for) as StepRecord['waitingFor']),
+    decision: r.decision === null ? null : (JSON.parse(r.decision) as StepRecord['decision']),
   };
 }
 

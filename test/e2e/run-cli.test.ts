@@ -191,12 +191,14 @@ describe('agent run', () => {
     expect(ok.exitCode).toBe(0);
     const r = await agent(['run', '--resume'], { cwd: dir });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/no failed, cancelled or interrupted run of workflow "w" to resume/);
+    expect(r.stderr).toMatch(
+      /no failed, cancelled, paused, waiting or interrupted run of workflow "w" to resume/,
+    );
   });
 });
 
 describe('agent run --output json', () => {
-  it('prints one JSON event per line, from run.started to run.finished', async () => {
+  it('prints one JSON event per line, from run.created to run.finished, each with its seq', async () => {
     const dir = await tempDir();
     await writeFile(
       join(dir, 'agent.yaml'),
@@ -207,10 +209,13 @@ describe('agent run --output json', () => {
     const events = r.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; step?: string; line?: string });
-    expect(events[0]?.type).toBe('run.started');
+      .map((l) => JSON.parse(l) as { type: string; seq: number; step?: string; lines?: string[] });
+    expect(events.map((e) => e.type).slice(0, 2)).toEqual(['run.created', 'run.started']);
     expect(events.at(-1)?.type).toBe('run.finished');
-    expect(events.filter((e) => e.type === 'step.output').map((e) => e.line)).toEqual([
+    const seqs = events.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(events.filter((e) => e.type === 'step.output').flatMap((e) => e.lines)).toEqual([
       'hello',
       'world',
     ]);

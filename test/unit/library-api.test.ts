@@ -3,7 +3,15 @@ import * as api from '../../src/index.js';
 
 describe('the library API', () => {
   it('exports load, plan and run entry points', () => {
-    for (const name of ['loadProject', 'compilePlan', 'runWorkflow', 'defaultExecutors', 'Store']) {
+    for (const name of [
+      'loadProject',
+      'compilePlan',
+      'runWorkflow',
+      'defaultExecutors',
+      'openStateStore',
+      'SqliteStateStore',
+      'MemoryStateStore',
+    ]) {
       expect(typeof (api as Record<string, unknown>)[name], name).toBe('function');
     }
   });

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProject } from '../../../src/config/index.js';
 import { compilePlan } from '../../../src/plan/compile.js';
-import { defaultExecutors } from '../../../src/run/executors.js';
 import { leaseKey, runWorkflow } from '../../../src/run/runner.js';
-import { Store } from '../../../src/store/store.js';
+import { SqliteStateStore } from '../../../src/store/sqlite-state-store.js';
 import { LockedError } from '../../../src/store/types.js';
+import { defaultExecutors } from '../../../src/wiring.js';
+import { pgidAlive, waitFor } from '../../helpers/processes.js';
 
 describe('a lost lease', () => {
   it('ends the run with LockedError at the next heartbeat, and kills its running step', async () => {
@@ -27,8 +28,8 @@ describe('a lost lease', () => {
     if (!workflow) throw new Error('the workflow loads');
     const plan = compilePlan(workflow);
     const statePath = join(dir, 'state.db');
-    const store = Store.open({ path: statePath });
-    const other = Store.open({ path: statePath });
+    const store = SqliteStateStore.open({ path: statePath });
+    const other = SqliteStateStore.open({ path: statePath });
     let started!: () => void;
     const stepStarted = new Promise<void>((resolve) => {
       started = resolve;
@@ -46,7 +47,7 @@ describe('a lost lease', () => {
     try {
       await stepStarted;
       // Another runner, a minute "later": our lease has expired by its clock, so it takes over.
-      other.acquireLease({
+      await other.acquireLease({
         key: leaseKey(plan),
         runId: 'the-other-run',
         pid: process.pid,
@@ -57,12 +58,17 @@ describe('a lost lease', () => {
       const began = Date.now();
       await expect(run).rejects.toBeInstanceOf(LockedError);
       expect(Date.now() - began).toBeLessThan(10_000); // generous: one heartbeat plus the kill
-      const [wait] = store.getSteps(store.listRuns()[0]?.id ?? '');
-      expect(wait?.status).toBe('cancelled');
-      expect(other.getLease(leaseKey(plan))?.runId).toBe('the-other-run');
+      const [wait] = await store.getSteps((await store.listRuns())[0]?.id ?? '');
+      // The other runner owns the run now: this one records nothing more, and kills its step.
+      expect(wait?.status).toBe('running');
+      const [attempt] = await store.getAttempts((await store.listRuns())[0]?.id ?? '');
+      expect(attempt?.pid).toBeGreaterThan(0);
+      // The step's process group is killed (a generous deadline: the kill's grace).
+      await waitFor(() => !pgidAlive(attempt?.pid ?? 0), { timeoutMs: 10_000 });
+      expect((await other.getLease(leaseKey(plan)))?.runId).toBe('the-other-run');
     } finally {
-      store.close();
-      other.close();
+      await store.close();
+      await other.close();
     }
   });
 });

@@ -219,19 +219,20 @@ describe('Store.open', () => {
 });
 
 describe('runs and steps', () => {
-  it('creates a run with its steps in plan order, all pending', () => {
+  it('creates a run (queued) with its steps in plan order, all pending', () => {
     const store = openStore();
     const run = createRun(store, 'r1');
     expect(run).toEqual({
       id: 'r1',
       workflow: 'ci',
       file: '/project/agent.yaml',
-      status: 'pending',
+      status: 'queued',
       planFingerprint: 'plan-fp',
       createdAt: T0,
       startedAt: null,
       finishedAt: null,
       error: null,
+      requested: null,
     });
     const steps = store.getSteps('r1');
     expect(steps.map((s) => [s.id, s.kind, s.status, s.fingerprint, s.attempts])).toEqual([
@@ -303,6 +304,8 @@ describe('runs and steps', () => {
       finishedAt: T0 + 5,
       error: null,
       outputs: { version: '1.2.3', empty: '' },
+      waitingFor: null,
+      decision: null,
     });
     expect(reader.getAttempts('r1', 'zeta')).toEqual([
       {
@@ -356,7 +359,7 @@ describe('runs and steps', () => {
     ).toThrow(/already exists/);
     // An empty patch of an existing row is a no-op, not an error.
     store.updateRun('r1', {});
-    expect(store.getRun('r1')?.status).toBe('pending');
+    expect(store.getRun('r1')?.status).toBe('queued');
   });
 
   it('adds a step at the end of a resumed run', () => {
@@ -397,7 +400,8 @@ describe('runs and steps', () => {
       return 'done';
     });
     expect(result).toBe('done');
-    expect(store.getRun('r1')?.status).toBe('running');
+    // No runner holds a lease on it: a `running` run reads `interrupted`.
+    expect(store.getRun('r1')?.status).toBe('interrupted');
 
     expect(() =>
       store.transaction(() => {
@@ -406,7 +410,7 @@ describe('runs and steps', () => {
         throw new Error('boom');
       }),
     ).toThrow('boom');
-    expect(store.getRun('r1')?.status).toBe('running');
+    expect(store.getRun('r1')?.status).toBe('interrupted');
     expect(store.getEvents('r1').map((e) => e.type)).toEqual(['run.started']);
 
     // A failing inner transaction rolls back only its savepoint when the outer catches it.

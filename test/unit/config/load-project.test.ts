@@ -96,7 +96,7 @@ describe('normalization of full.yaml', async () => {
     expect(lint.needs).toEqual(['build']);
     expect(lint.workdir).toBe(abs('app'));
     expect(lint.retry.maxAttempts).toBe(2);
-    expect(Object.keys(workflow.steps)).toEqual(['build', 'test', 'lint']);
+    expect(Object.keys(workflow.steps)).toEqual(['build', 'test', 'lint', 'release']);
   });
 
   it('resolves a service that uses another file', () => {
@@ -237,6 +237,7 @@ describe('every field of the model is reachable from the file format', async () 
     workdir: true,
     timeoutMs: true,
     retry: true,
+    approval: true,
   } satisfies Record<keyof StepSpec, true>;
   const serviceKeys = { name: true, source: true, agent: true } satisfies Record<
     keyof ServiceSpec,
@@ -259,7 +260,13 @@ describe('every field of the model is reachable from the file format', async () 
 
   it('sets every field', () => {
     for (const key of Object.keys(agentKeys)) expect(api.agent).toHaveProperty(key);
-    for (const key of Object.keys(stepKeys)) expect(test).toHaveProperty(key);
+    // `approval` is a step of its own kind: it cannot also run something.
+    for (const key of Object.keys(stepKeys).filter((k) => k !== 'approval'))
+      expect(test).toHaveProperty(key);
+    expect(workflow.steps.release).toMatchObject({
+      kind: 'approval',
+      approval: { message: 'Ship this build?', approvers: ['alice', 'bob'] },
+    });
     for (const key of Object.keys(serviceKeys)) expect(api).toHaveProperty(key);
     for (const key of Object.keys(workflowKeys)) expect(workflow).toHaveProperty(key);
     expect(api.agent.resources.limits.nanoCpus).toBeDefined();

@@ -41,7 +41,7 @@ describe('compilePlan order', () => {
     const d = plan.nodes[3];
     expect(a?.dependents).toEqual(['b', 'c']);
     expect(d?.needs).toEqual(['b', 'c']);
-    expect(d?.step).toBe(steps[0]);
+    expect(d?.kind === 'step' && d.step).toBe(steps[0]);
   });
 
   it('puts services first, in file order, before the steps that need them', () => {
@@ -60,7 +60,8 @@ describe('compilePlan order', () => {
     expect(plan.nodes.map((n) => n.kind)).toEqual(['service', 'service', 'step', 'step', 'step']);
     expect(plan.nodes[0]?.dependents).toEqual(['migrate']);
     expect(plan.nodes[1]?.dependents).toEqual(['smoke']);
-    expect(plan.nodes[1]?.service?.name).toBe('api');
+    const api = plan.nodes[1];
+    expect(api?.kind === 'service' && api.service.name).toBe('api');
     expect(plan).toMatchObject({
       workflow: 'hello',
       file: '/repo/examples/hello/workflow.yaml',

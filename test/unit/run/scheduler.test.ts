@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ServiceStatus, StepStatus } from '../../../src/core/status.js';
 import type { Plan, PlanNode } from '../../../src/plan/compile.js';
 import {
   blockedSteps,
@@ -6,11 +7,11 @@ import {
   readySteps,
   wantedServices,
 } from '../../../src/run/scheduler.js';
-import type { ServiceStatus, StepStatus } from '../../../src/run/status.js';
 
 /** A plan from `[id, kind, needs]` triples, in plan order (no specs: the scheduler reads only the graph). */
 function plan(nodes: [string, 'step' | 'service', string[]][], concurrency = 4): Plan {
-  const list: PlanNode[] = nodes.map(([id, kind, needs], index) => ({
+  // No specs: the scheduler reads only the graph.
+  const list = nodes.map(([id, kind, needs], index) => ({
     id,
     kind,
     needs: [...needs].sort(),
@@ -20,7 +21,7 @@ function plan(nodes: [string, 'step' | 'service', string[]][], concurrency = 4):
       .sort(),
     fingerprint: id,
     index,
-  }));
+  })) as unknown as PlanNode[];
   return { workflow: 'w', file: '/w.yaml', concurrency, nodes: list, fingerprint: 'p' };
 }
 

@@ -1,0 +1,94 @@
+/**
+ * What every `agent` command shares: the exit codes, the I/O the CLI writes
+ * to, the one-line user-facing error, and opening the state store.
+ *
+ * Exit codes (DESIGN.md, docs/cli.md): 0 success; 1 a step failed / lint
+ * found problems; 2 invalid invocation or config, nothing was run; 3 the
+ * workflow is locked by another runner; 4 infrastructure unavailable (Docker
+ * engine, state store); 5 the run was paused; 6 the run waits for an
+ * approval; 130 interrupted.
+ */
+
+import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { resolveStatePath } from '../store/paths.js';
+import { type StateStore, StoreError } from '../store/types.js';
+
+/** Exit codes, as documented in docs/cli.md. */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  invalid: 2,
+  locked: 3,
+  unavailable: 4,
+  /** `agent pause`: the session ended, `agent run --resume` continues. */
+  paused: 5,
+  /** An approval step waits: `agent approve`, then `agent run --resume`. */
+  waiting: 6,
+  interrupted: 130,
+} as const;
+
+/** Where the CLI writes; tests pass buffers. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** A user-facing failure: one line, a hint, an exit code. Never a stack trace. */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Opens the state store for a command. `mustExist`: a reading command must
+ * not create a store where there is none (it throws CliError exit 2 instead).
+ * @throws CliError (exit 4) when the store cannot be opened.
+ */
+export async function openStore(
+  statePath: string,
+  options: { mustExist?: boolean; cwd?: string } = {},
+): Promise<StateStore> {
+  if (options.mustExist && !existsSync(statePath)) {
+    throw new CliError(
+      `no state store at ${relative(options.cwd ?? process.cwd(), statePath) || statePath}`,
+      ExitCode.invalid,
+      'run a workflow first, or point --state / AGENTFILE_STATE at the store',
+    );
+  }
+  const { openStateStore } = await import('../wiring.js');
+  try {
+    return openStateStore(statePath);
+  } catch (error) {
+    if (error instanceof StoreError) {
+      throw new CliError(error.message, ExitCode.unavailable, error.hint);
+    }
+    throw error;
+  }
+}
+
+/** The state store path of a command: `--state`, `AGENTFILE_STATE`, or `.agentfile/state.db` beside FILE. */
+export function statePathFor(file: string, flag: string | undefined, io: CliIo): string {
+  return resolveStatePath({ workflowFile: resolve(io.cwd, file), flag, env: io.env, cwd: io.cwd });
+}
+
+/** Who runs a control command: `--as`, else `AGENT_USER`, `USER`, the OS user. */
+export async function whoAmI(as: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
+  if (as) return as;
+  if (env.AGENT_USER) return env.AGENT_USER;
+  if (env.USER) return env.USER;
+  const { userInfo } = await import('node:os');
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

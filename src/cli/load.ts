@@ -1,0 +1,91 @@
+/**
+ * Loading a workflow for a command: the file's diagnostics printed, the
+ * workflow picked (`--workflow`), or a file of Agent documents turned into a
+ * serve-mode workflow.
+ */
+
+import { basename } from 'node:path';
+import type { Diagnostic } from '../config/diagnostics.js';
+import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
+import { type LoadResult, loadProject } from '../config/index.js';
+import type { Project, WorkflowSpec } from '../config/model.js';
+import { CliError, type CliIo, ExitCode } from './common.js';
+
+/** Prints diagnostics to stderr, with their source snippets. */
+export function printDiagnostics(diagnostics: Diagnostic[], result: LoadResult, io: CliIo): void {
+  for (const d of diagnostics) {
+    io.stderr.write(`${formatDiagnostic(d, result.sources.get(d.file))}\n`);
+  }
+}
+
+/**
+ * A workflow of nothing but services, for a file that holds Agent documents
+ * and no Workflow: `agent run agent.yaml` then runs the agents the way
+ * `docker compose up` runs services (see docs/cli.md).
+ */
+function serveWorkflow(project: Project): WorkflowSpec {
+  const [first] = project.agents;
+  if (!first) throw new Error('internal: serveWorkflow needs at least one agent');
+  const services: WorkflowSpec['services'] = {};
+  for (const agent of project.agents) {
+    services[agent.name] = { name: agent.name, source: agent.source, agent };
+  }
+  return {
+    kind: 'Workflow',
+    name: project.agents.length === 1 ? first.name : basename(project.path).replace(/\.ya?ml$/, ''),
+    path: project.path,
+    source: first.source,
+    concurrency: 1,
+    env: {},
+    services,
+    steps: {},
+  };
+}
+
+/** Loads a file and picks its workflow, or throws CliError (exit 2) after printing diagnostics. */
+export async function loadWorkflow(
+  file: string,
+  workflowName: string | undefined,
+  io: CliIo,
+): Promise<{ workflow: WorkflowSpec; serve: boolean }> {
+  const result = await loadProject(file, { cwd: io.cwd });
+  if (!result.project || hasErrors(result.diagnostics)) {
+    printDiagnostics(result.diagnostics, result, io);
+    throw new CliError(
+      `${file} is not valid; nothing was run`,
+      ExitCode.invalid,
+      `run \`agent lint ${file}\` for details`,
+    );
+  }
+  printDiagnostics(result.diagnostics, result, io); // warnings
+  const { workflows, agents } = result.project;
+  if (workflows.length === 0 && agents.length > 0 && workflowName === undefined) {
+    return { workflow: serveWorkflow(result.project), serve: true };
+  }
+  if (workflows.length === 0) {
+    throw new CliError(
+      `${file} has no Workflow document`,
+      ExitCode.invalid,
+      'agents run as services of a workflow: add a `kind: Workflow` document whose services `uses:` the agent',
+    );
+  }
+  if (workflowName !== undefined) {
+    const found = workflows.find((w) => w.name === workflowName);
+    if (!found) {
+      throw new CliError(
+        `no workflow "${workflowName}" in ${file}; it has ${workflows.map((w) => `"${w.name}"`).join(', ')}`,
+        ExitCode.invalid,
+      );
+    }
+    return { workflow: found, serve: false };
+  }
+  const [only, ...rest] = workflows;
+  if (!only || rest.length > 0) {
+    throw new CliError(
+      `${file} has ${workflows.length} workflows; choose one with --workflow`,
+      ExitCode.invalid,
+      `one of: ${workflows.map((w) => w.name).join(', ')}`,
+    );
+  }
+  return { workflow: only, serve: false };
+}

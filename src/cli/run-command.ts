@@ -1,0 +1,154 @@
+/**
+ * `agent run`: load, plan, run (or resume, or rerun from a step) with the
+ * chosen reporters, and map the outcome to an exit code. SIGINT, SIGTERM and
+ * SIGHUP (a closed terminal, a dropped ssh session) cancel the run; a second
+ * signal exits at once and leaves cleanup to the next `--resume`.
+ */
+
+import { resolve } from 'node:path';
+import { EngineUnavailableError } from '../executors/types.js';
+import { compilePlan } from '../plan/compile.js';
+import type { Reporter } from '../report/types.js';
+import { LockedError, StoreError } from '../store/types.js';
+import { CliError, type CliIo, ExitCode, openStore, statePathFor } from './common.js';
+import { loadWorkflow } from './load.js';
+
+/** Options of `agent run`, as commander parses them. */
+export interface RunOptions {
+  workflow?: string;
+  resume?: true | string;
+  from?: string;
+  state?: string;
+  output: string;
+  junit?: string;
+}
+
+/** Signals that cancel a run (SIGHUP handled as SIGTERM). */
+const CANCEL_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+async function pickReporter(mode: string, io: CliIo): Promise<Reporter> {
+  const { JsonReporter, PlainReporter } = await import('../report/plain.js');
+  const ci = Boolean(io.env.CI) && io.env.CI !== 'false';
+  // The live tree goes to stdout (where listr2 renders), so `agent run > log`
+  // gets plain lines even from a terminal.
+  const effective = mode === 'auto' ? (io.stdout.isTTY && !ci ? 'tty' : 'plain') : mode;
+  switch (effective) {
+    case 'json':
+      return new JsonReporter(io.stdout);
+    case 'tty': {
+      const { ListrReporter } = await import('../report/listr.js');
+      return new ListrReporter({ out: io.stdout });
+    }
+    default:
+      return new PlainReporter({ out: io.stdout, cwd: io.cwd });
+  }
+}
+
+/** Runs `agent run FILE`; resolves with the exit code. @throws CliError */
+export async function runCommand(file: string, opts: RunOptions, io: CliIo): Promise<number> {
+  const { workflow, serve } = await loadWorkflow(file, opts.workflow, io);
+  const plan = compilePlan(workflow);
+  const statePath = statePathFor(workflow.path, opts.state, io);
+  const store = await openStore(statePath);
+  const reporters = [await pickReporter(opts.output, io)];
+  if (opts.junit) {
+    const { JunitReporter } = await import('../report/junit.js');
+    reporters.push(new JunitReporter(resolve(io.cwd, opts.junit)));
+  }
+  const reporter: Reporter = {
+    onEvent: (event) => {
+      for (const r of reporters) r.onEvent(event);
+    },
+    close: async () => {
+      for (const r of reporters) {
+        try {
+          await r.close();
+        } catch (error) {
+          // A report that cannot be written fails the command, after the run
+          // itself was recorded (exit 4, like any file the runner needs).
+          if (error instanceof Error && error.name === 'ReportWriteError') {
+            throw new CliError(error.message, ExitCode.unavailable, 'check the --junit path');
+          }
+          throw error;
+        }
+      }
+    },
+  };
+  const { ResumeError, runWorkflow } = await import('../run/runner.js');
+  const { FromError } = await import('../run/resume.js');
+  const { defaultExecutors } = await import('../wiring.js');
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      io.stderr.write(`\nagent: ${signal} received, cancelling the run (send it again to force)\n`);
+      controller.abort();
+    } else {
+      io.stderr.write(
+        `agent: ${signal} received again, exiting now; leftovers are removed by the next --resume\n`,
+      );
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  for (const s of CANCEL_SIGNALS) process.on(s, onSignal);
+  let result: Awaited<ReturnType<typeof runWorkflow>>;
+  try {
+    result = await runWorkflow({
+      plan,
+      store,
+      statePath,
+      executors: defaultExecutors({ env: io.env }),
+      ...(opts.resume !== undefined ? { resume: opts.resume } : {}),
+      ...(opts.from !== undefined ? { from: opts.from } : {}),
+      serve,
+      signal: controller.signal,
+      onEvent: (e) => reporter.onEvent(e),
+      env: io.env,
+    });
+  } catch (error) {
+    // The run did not happen or broke off: the error says why, not the report.
+    await reporter.close().catch(() => undefined);
+    if (error instanceof LockedError) {
+      const h = error.holder;
+      throw new CliError(
+        `workflow "${workflow.name}" (${file}) is already being run by run ${h.runId} (pid ${h.pid} on ${h.host})`,
+        ExitCode.locked,
+        'wait for that run to finish, or stop it; a run whose runner died is taken over automatically',
+      );
+    }
+    if (error instanceof EngineUnavailableError)
+      throw new CliError(
+        error.message,
+        ExitCode.unavailable,
+        `${error.hint}; then continue with \`agent run --resume\``,
+      );
+    if (error instanceof StoreError)
+      throw new CliError(error.message, ExitCode.unavailable, error.hint);
+    if (error instanceof ResumeError || error instanceof FromError)
+      throw new CliError(error.message, ExitCode.invalid, error.hint);
+    throw error;
+  } finally {
+    for (const s of CANCEL_SIGNALS) process.off(s, onSignal);
+    await store.close();
+  }
+  await reporter.close();
+  switch (result.status) {
+    case 'succeeded':
+      return ExitCode.ok;
+    case 'cancelled':
+      return ExitCode.interrupted;
+    case 'paused':
+      io.stderr.write(
+        `agent: run ${result.runId} paused; continue it with \`agent run --resume ${result.runId}\`\n`,
+      );
+      return ExitCode.paused;
+    case 'waiting':
+      io.stderr.write(
+        `agent: run ${result.runId} waits for approval; \`agent status ${result.runId}\` says what it waits for\n`,
+      );
+      return ExitCode.waiting;
+    case 'failed':
+      return ExitCode.failed;
+  }
+}
