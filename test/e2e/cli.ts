@@ -6,7 +6,7 @@
 import { cp, mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { execa, type ResultPromise } from 'execa';
 
@@ -66,10 +66,31 @@ export function tempDir(prefix = 'agentfile-e2e-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** Copies an example directory into a fresh temp directory and returns its path. */
+/**
+ * Entries that are local state, not part of an example: what a run, an
+ * install or a build leaves in a checkout (the ignored paths of .gitignore).
+ * `agent run examples/hello-agent/workflow.yaml` from the README leaves its
+ * store in `examples/hello-agent/.agentfile/`; a test's copy must not see it.
+ */
+export function isLocalState(name: string): boolean {
+  return (
+    ['.agentfile', 'node_modules', 'dist', 'coverage', '.git'].includes(name) ||
+    name.endsWith('.log')
+  );
+}
+
+/** Copies the directory `src` to `dest`, leaving out local state at any depth. */
+export async function copyWithoutLocalState(src: string, dest: string): Promise<void> {
+  await cp(src, dest, {
+    recursive: true,
+    filter: (source) => source === src || !isLocalState(basename(source)),
+  });
+}
+
+/** Copies an example directory, without local state, into a fresh temp directory and returns its path. */
 export async function copyExample(name: string): Promise<string> {
   const dir = await tempDir(`agentfile-${name}-`);
-  await cp(join(repoRoot, 'examples', name), dir, { recursive: true });
+  await copyWithoutLocalState(join(repoRoot, 'examples', name), dir);
   return dir;
 }
 
