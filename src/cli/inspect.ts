@@ -6,9 +6,47 @@
 
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
+import { type Command, Option } from 'commander';
 import type { RunState } from '../core/status.js';
 import { formatMs } from '../run/format.js';
 import { CliError, type CliIo, ExitCode, openStore, statePathFor } from './common.js';
+
+/**
+ * Registers `runs` (and the other reading commands) on `program`; each
+ * action hands its exit code to `setExit`.
+ */
+export function registerInspectCommands(
+  program: Command,
+  io: CliIo,
+  setExit: (code: number) => void,
+): void {
+  program
+    .command('runs')
+    .description('list runs recorded in the state store, newest first')
+    .argument('[file]', 'workflow file whose store to read', 'agent.yaml')
+    .option('--state <path>', 'state database (default: .agentfile/state.db beside the file)')
+    .option('-n, --limit <n>', 'how many runs', '20')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
+    )
+    .addOption(new Option('--json', 'same as --format json').implies({ format: 'json' }))
+    .option('-w, --workflow <name>', 'only runs of this workflow')
+    .addOption(
+      new Option('--status <status>', 'only runs in this state').choices([
+        'queued',
+        'running',
+        'paused',
+        'waiting',
+        'succeeded',
+        'failed',
+        'cancelled',
+        'interrupted',
+      ]),
+    )
+    .action(async (file: string, opts: RunsOptions) => {
+      setExit(await runsCommand(file, opts, io));
+    });
+}
 
 /** Options of `agent runs`. */
 export interface RunsOptions {

@@ -21,8 +21,10 @@ import { loadProject, schemaFile } from '../config/index.js';
 import { compilePlan } from '../plan/compile.js';
 import { planToJson, renderPlanText } from '../plan/render.js';
 import { CliError, type CliIo, ExitCode } from './common.js';
-import type { RunsOptions } from './inspect.js';
+import { registerControlCommands } from './control.js';
+import { registerInspectCommands } from './inspect.js';
 import { loadWorkflow } from './load.js';
+import { registerMaintenanceCommands } from './maintenance.js';
 import type { RunOptions } from './run-command.js';
 
 export { type CliIo, ExitCode } from './common.js';
@@ -110,33 +112,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       exitCode = await runCommand(file, opts, io);
     });
 
-  program
-    .command('runs')
-    .description('list runs recorded in the state store, newest first')
-    .argument('[file]', 'workflow file whose store to read', 'agent.yaml')
-    .option('--state <path>', 'state database (default: .agentfile/state.db beside the file)')
-    .option('-n, --limit <n>', 'how many runs', '20')
-    .addOption(
-      new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
-    )
-    .addOption(new Option('--json', 'same as --format json').implies({ format: 'json' }))
-    .option('-w, --workflow <name>', 'only runs of this workflow')
-    .addOption(
-      new Option('--status <status>', 'only runs in this state').choices([
-        'queued',
-        'running',
-        'paused',
-        'waiting',
-        'succeeded',
-        'failed',
-        'cancelled',
-        'interrupted',
-      ]),
-    )
-    .action(async (file: string, opts: RunsOptions) => {
-      const { runsCommand } = await import('./inspect.js');
-      exitCode = await runsCommand(file, opts, io);
-    });
+  // Each group of commands registers its own (lazily loading what it runs).
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  registerInspectCommands(program, io, setExit);
+  registerControlCommands(program, io, setExit);
+  registerMaintenanceCommands(program, io, setExit);
 
   program
     .command('schema')
