@@ -502,10 +502,14 @@ class Execution {
     for (;;) {
       const blocked = blockedSteps(this.plan, this.states);
       if (blocked.length === 0) return;
+      const cancelled = this.cancel.signal.aborted;
       for (const n of blocked) {
-        const reason = `needs ${n.needs.filter((need) => !['succeeded', 'healthy'].includes(this.states.get(need) ?? '')).join(', ')}`;
-        this.states.set(n.id, 'skipped');
-        this.track(this.emitSkipped(n.id, 'skipped', reason));
+        // A step that can never run because the run was cancelled is cancelled too.
+        const reason = cancelled
+          ? 'the run was cancelled'
+          : `needs ${n.needs.filter((need) => !['succeeded', 'healthy'].includes(this.states.get(need) ?? '')).join(', ')}`;
+        this.states.set(n.id, cancelled ? 'cancelled' : 'skipped');
+        this.track(this.emitSkipped(n.id, cancelled ? 'cancelled' : 'skipped', reason));
       }
     }
   }
