@@ -74,7 +74,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
     )
-    .action(async (file: string, opts: { workflow?: string; format: 'text' | 'json' }) => {
+    .option('--resume [run]', 'say which steps `agent run --resume` would run, and why')
+    .option('--from <step>', 'say which steps `agent run --from STEP` would rerun, and why')
+    .option('--state <path>', 'state database (default: .agentfile/state.db beside the file)')
+    .action(async (file: string, opts: PlanOptions) => {
       exitCode = await planCommand(file, opts, io);
     });
 
@@ -197,13 +200,21 @@ async function lintCommand(
   return failed ? ExitCode.failed : ExitCode.ok;
 }
 
-async function planCommand(
-  file: string,
-  opts: { workflow?: string; format: 'text' | 'json' },
-  io: CliIo,
-): Promise<number> {
+interface PlanOptions {
+  workflow?: string;
+  format: 'text' | 'json';
+  resume?: true | string;
+  from?: string;
+  state?: string;
+}
+
+async function planCommand(file: string, opts: PlanOptions, io: CliIo): Promise<number> {
   const { workflow } = await loadWorkflow(file, opts.workflow, io);
   const plan = compilePlan(workflow);
+  if (opts.resume !== undefined || opts.from !== undefined) {
+    const { explainSession } = await import('./explain.js');
+    return explainSession(plan, opts, io);
+  }
   const text =
     opts.format === 'json'
       ? JSON.stringify(planToJson(plan), null, 2)
