@@ -4,6 +4,7 @@
  * an init process that does not reap may never do).
  */
 
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** Parsed `/proc/<pid>/stat`: state letter and process group id; undefined when the process is gone. */
@@ -68,4 +69,43 @@ export async function waitFor(
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * Spawns `argv` detached (its own process group), stdin and stderr ignored,
+ * stdout ignored or piped (`stdout: 'pipe'`, to wait for a "ready" line), with
+ * the environment a run gives its processes: `AGENT_RUN_ID`, and
+ * `AGENT_STEP_ID` and `AGENT_ATTEMPT` when given. Throws when it could not be
+ * spawned.
+ */
+export function spawnWithRunEnv(
+  argv: string[],
+  run: { runId: string; stepId?: string; attempt?: number },
+  options: { stdout?: 'ignore' | 'pipe' } = {},
+): { pid: number; child: ChildProcess } {
+  const [file = '', ...args] = argv;
+  const child = spawn(file, args, {
+    detached: true,
+    stdio: ['ignore', options.stdout ?? 'ignore', 'ignore'],
+    env: {
+      ...process.env,
+      AGENT_RUN_ID: run.runId,
+      ...(run.stepId !== undefined ? { AGENT_STEP_ID: run.stepId } : {}),
+      ...(run.attempt !== undefined ? { AGENT_ATTEMPT: String(run.attempt) } : {}),
+    },
+  });
+  if (child.pid === undefined) throw new Error(`could not spawn ${file}`);
+  return { pid: child.pid, child };
+}
+
+/** Resolves once `child` has written `text` to its (piped) stdout; rejects if it exits first. */
+export function waitForOutput(child: ChildProcess, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      if (seen.includes(text)) resolve();
+    });
+    child.once('exit', () => reject(new Error(`exited before writing ${JSON.stringify(text)}`)));
+  });
 }

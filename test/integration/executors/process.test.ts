@@ -105,12 +105,13 @@ describe('ProcessExecutor steps', () => {
     expect(byStream('stdout')).toEqual(['one', 'three', 'no newline']);
     expect(byStream('stderr')).toEqual(['two', 'four']);
     const log = (await readFile(spec.logFile, 'utf8')).split('\n').filter(Boolean);
-    expect(log.filter((l) => l.startsWith('stdout| '))).toEqual([
+    // `+`: the stream ended without a newline after this.
+    expect(log.filter((l) => l.startsWith('stdout'))).toEqual([
       'stdout| one',
       'stdout| three',
-      'stdout| no newline',
+      'stdout+ no newline',
     ]);
-    expect(log.filter((l) => l.startsWith('stderr| '))).toEqual(['stderr| two', 'stderr| four']);
+    expect(log.filter((l) => l.startsWith('stderr'))).toEqual(['stderr| two', 'stderr| four']);
   });
 
   test('env is merged over the runner environment; workdir is used', async () => {
