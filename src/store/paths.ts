@@ -3,7 +3,7 @@
  * Pure functions over paths and the clock; nothing here touches the disk.
  */
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 
 /** Name of the per-project state directory, beside the workflow file. */
@@ -43,9 +43,52 @@ export function resolveStatePath(options: {
 }
 
 /**
- * The log file of one attempt: `<dir of the state file>/runs/<runId>/<stepId>.<attempt>.log`.
- * Services use their name as `stepId` and count their starts within the run
- * as attempts. `attempt` is 1-based.
+ * Longest name, in bytes, most file systems allow for one path component
+ * (`NAME_MAX` of ext4, xfs, btrfs, tmpfs; 255 UTF-16 units on APFS and NTFS).
+ */
+export const MAX_FILE_NAME_BYTES = 255;
+
+/** Step ids used verbatim in log file names: lower-case ASCII, digits, `_`, `.`, `-`, not starting with `.`. */
+const VERBATIM_STEP_ID = /^[a-z0-9_-][a-z0-9_.-]*$/;
+/** Longest step id used verbatim, and longest readable prefix of a hashed one, in bytes (ASCII). */
+const MAX_STEP_PART = 100;
+/** Hex digits of the sha256 of the step id in a hashed name (64 bits). */
+const HASH_HEX_DIGITS = 16;
+
+/**
+ * The step part of a log file name. A step id matching
+ * {@link VERBATIM_STEP_ID} of at most {@link MAX_STEP_PART} bytes is used as
+ * is (`build`). Any other id (too long, upper case, `/`, `..`, spaces,
+ * non-ASCII) becomes a readable prefix (up to 100 bytes: runs of other
+ * characters replaced by `_`, leading dots dropped; `step` when nothing is
+ * left) + `~` + the first 16 hex digits of the sha256 of the full id
+ * (`Deploy_Prod~3f2a…`). `~` never occurs in a verbatim id, so a verbatim and
+ * a hashed name never collide; two hashed ones only on a 64-bit hash
+ * collision. Upper case is hashed because `Build` and `build` would be one
+ * file on a case-insensitive file system (macOS, Windows).
+ */
+function stepFilePart(stepId: string): string {
+  if (stepId.length <= MAX_STEP_PART && VERBATIM_STEP_ID.test(stepId)) return stepId;
+  const hash = createHash('sha256').update(stepId, 'utf8').digest('hex').slice(0, HASH_HEX_DIGITS);
+  const prefix =
+    stepId
+      .replace(/[^A-Za-z0-9_.-]+/g, '_')
+      .replace(/^\.+/, '')
+      .slice(0, MAX_STEP_PART) || 'step';
+  return `${prefix}~${hash}`;
+}
+
+/**
+ * The log file of one attempt: `<dir of the state file>/runs/<runId>/<step>.<attempt>.log`,
+ * where `<step>` is the step id itself when it is a short, lower-case,
+ * file-name-safe id (`build.2.log`), else a readable prefix of it plus a hash
+ * of the whole id (see {@link stepFilePart}), so the name is at most 100 + 1 +
+ * 16 + 1 + 16 (digits of the largest safe integer) + 4 = 138 bytes, far below
+ * {@link MAX_FILE_NAME_BYTES}, whatever the step id. Distinct step ids get
+ * distinct names; the same id always the same name. Services use their name
+ * as `stepId` and count their starts within the run as attempts. `attempt` is
+ * 1-based. `runId` is used as is (ids from {@link newRunId} are 22 bytes of
+ * `[0-9a-f-]`).
  */
 export function logFilePath(
   statePath: string,
@@ -53,7 +96,12 @@ export function logFilePath(
   stepId: string,
   attempt: number,
 ): string {
-  return path.join(path.dirname(statePath), 'runs', runId, `${stepId}.${attempt}.log`);
+  return path.join(
+    path.dirname(statePath),
+    'runs',
+    runId,
+    `${stepFilePart(stepId)}.${attempt}.log`,
+  );
 }
 
 /**
