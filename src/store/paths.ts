@@ -1,10 +1,13 @@
 /**
  * Where the state store and the log files live, and how runs are named.
- * Pure functions over paths and the clock; nothing here touches the disk.
+ * Pure functions over paths and the clock, except {@link prepareStateDir},
+ * which makes the state file's directory.
  */
 
 import { createHash, randomBytes } from 'node:crypto';
+import { accessSync, constants, mkdirSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
+import { notADirectoryError, stateDirError } from './errors.js';
 
 /** Name of the per-project state directory, beside the workflow file. */
 export const STATE_DIR_NAME = '.agentfile';
@@ -40,6 +43,82 @@ export function resolveStatePath(options: {
   const fromEnv = env[STATE_ENV_VAR];
   if (fromEnv !== undefined && fromEnv !== '') return path.resolve(cwd, fromEnv);
   return defaultStatePath(path.resolve(cwd, options.workflowFile));
+}
+
+/**
+ * Makes the directory of the state file `file` (resolved against the current
+ * directory when relative), and checks that new files can be made in it (the
+ * database and its `-wal` and `-shm` files). Walks up from that directory to
+ * its deepest existing ancestor, checks it is a directory, then makes each
+ * missing directory below it with one `mkdir` each, so it ends after at most
+ * one stat and one mkdir per path component. (`mkdirSync` with `recursive`
+ * is not used: it loops forever at 100% CPU, synchronously, where mkdir
+ * answers ENOENT for a directory whose parent exists, e.g. `/proc/nope`
+ * (seen on Node 20), and it reports other failures such as a read-only file
+ * system or a full disk as ENOENT, nodejs/node#42808.) Directories made
+ * concurrently by another process are accepted.
+ *
+ * @throws StoreError with a one-line message and a hint (see
+ *   {@link stateDirError}): `cannot create the state store at <file>: <reason>`,
+ *   the reason being a file in the way (not a directory), permission denied,
+ *   a read-only file system, a pseudo file system such as proc, a full disk,
+ *   a name too long, and so on.
+ */
+export function prepareStateDir(file: string): void {
+  const statePath = path.resolve(file);
+  const dir = path.dirname(statePath);
+  const missing: string[] = [];
+  let existing = dir;
+  for (;;) {
+    const stats = statIfExists(existing, statePath);
+    if (stats !== undefined) {
+      if (!stats.isDirectory()) throw notADirectoryError(statePath, existing);
+      break;
+    }
+    const parent = path.dirname(existing);
+    // Only reached when even the root is missing: stat(2) then fails with more than ENOENT.
+    if (parent === existing)
+      throw stateDirError(new Error(`${existing} does not exist`), {
+        file: statePath,
+        dir: existing,
+      });
+    missing.push(existing);
+    existing = parent;
+  }
+  for (const component of missing.reverse()) {
+    try {
+      mkdirSync(component);
+    } catch (err) {
+      if (
+        (err as NodeJS.ErrnoException).code === 'EEXIST' &&
+        statIfExists(component, statePath)?.isDirectory()
+      ) {
+        continue;
+      }
+      throw stateDirError(err, { file: statePath, dir: path.dirname(component) });
+    }
+  }
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw stateDirError(err, { file: statePath, dir });
+  }
+}
+
+/**
+ * `stat` of `p`, or undefined when it does not exist (ENOENT) or a file on
+ * its way is not a directory (ENOTDIR: the walk up finds that file).
+ *
+ * @throws StoreError for any other error (EACCES on a parent, ENAMETOOLONG, ELOOP).
+ */
+function statIfExists(p: string, statePath: string): Stats | undefined {
+  try {
+    return statSync(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw stateDirError(err, { file: statePath, dir: p });
+  }
 }
 
 /**
