@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { toStoreError } from '../../../src/store/errors.js';
+import { stateDirError, toStoreError } from '../../../src/store/errors.js';
 import { Store } from '../../../src/store/store.js';
 import { StoreError } from '../../../src/store/types.js';
 
@@ -69,5 +69,52 @@ describe('toStoreError', () => {
     expect(toStoreError(bug, file)).toBe(bug);
     const storeError = new StoreError('already mapped');
     expect(toStoreError(storeError, file)).toBe(storeError);
+  });
+
+  it('maps real file system errors: a file in the way names that file', () => {
+    const blocker = path.join(dir, 'blocker');
+    writeFileSync(blocker, 'x');
+    const target = path.join(blocker, 'deep', 'state.db');
+    let err: unknown;
+    try {
+      openSync(target, 'w');
+    } catch (e) {
+      err = e;
+    }
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+    const mapped = toStoreError(err, target) as StoreError;
+    expect(mapped).toBeInstanceOf(StoreError);
+    expect(mapped.message).toBe(
+      `cannot create the state store at ${target}: ${blocker} is in the way (not a directory)`,
+    );
+  });
+});
+
+describe('stateDirError', () => {
+  it('maps a symbolic link loop (ELOOP) to one line naming where', () => {
+    const a = path.join(dir, 'loop-a');
+    const b = path.join(dir, 'loop-b');
+    symlinkSync(b, a);
+    symlinkSync(a, b);
+    let err: unknown;
+    try {
+      openSync(path.join(a, 'state.db'), 'w');
+    } catch (e) {
+      err = e;
+    }
+    expect((err as NodeJS.ErrnoException).code).toBe('ELOOP');
+    const mapped = stateDirError(err, { file: path.join(a, 'state.db'), dir: a });
+    expect(mapped.message).toBe(
+      `cannot create the state store at ${path.join(a, 'state.db')}: too many levels of symbolic links on the way to ${a}`,
+    );
+  });
+
+  it('keeps the first line of an error it has no words for', () => {
+    const mapped = stateDirError(new Error('something odd\nsecond line'), {
+      file: '/x/state.db',
+      dir: '/x',
+    });
+    expect(mapped.message).toBe('cannot create the state store at /x/state.db: something odd');
+    expect(mapped.hint).toBe('point --state or AGENTFILE_STATE elsewhere');
   });
 });

@@ -1,0 +1,83 @@
+/**
+ * What container steps and docker services share: labels, grace periods,
+ * the output stream, start failures, stopping and removing a container.
+ */
+
+import { Writable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import type { OutputSink } from '../output.js';
+import { apiMessage, ignoreGone } from './api.js';
+import type { DockerEngine } from './engine.js';
+
+/** Label telling steps (`step`) from services (`service`) among a run's containers. */
+export const LABEL_KIND = 'agentfile.kind';
+/** Default grace between the stop signal and SIGKILL for a step container, in ms. */
+export const DEFAULT_CONTAINER_STEP_GRACE_MS = 2000;
+/** Default grace for stopping a service container, in ms (docker stop's default). */
+export const DEFAULT_CONTAINER_SERVICE_GRACE_MS = 10_000;
+
+/** `KEY=value` list for the engine. */
+export function toEnvList(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([key, value]) => `${key}=${value}`);
+}
+
+/** Feeds a container's multiplexed output stream into a sink; resolves when the stream ends. */
+export function pipeContainerOutput(
+  engine: DockerEngine,
+  stream: NodeJS.ReadWriteStream,
+  sink: OutputSink,
+): Promise<void> {
+  const writable = (push: (chunk: Buffer) => void): Writable =>
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        push(chunk);
+        callback();
+      },
+    });
+  engine.docker.modem.demuxStream(
+    stream,
+    writable((chunk) => sink.stdout.push(chunk)),
+    writable((chunk) => sink.stderr.push(chunk)),
+  );
+  return new Promise((resolve) => {
+    stream.once('end', () => resolve());
+    stream.once('close', () => resolve());
+    stream.on('error', () => resolve());
+  });
+}
+
+/** `command not found: foo` for the runtime's "executable file not found", else the engine's message. */
+export function startFailure(error: unknown): string {
+  const message = apiMessage(error);
+  const notFound = /exec: "([^"]+)": executable file not found/.exec(message);
+  if (notFound) return `command not found: ${notFound[1]}`;
+  const noFile = /exec: "([^"]+)": stat [^:]+: no such file or directory/.exec(message);
+  if (noFile) return `command not found: ${noFile[1]}`;
+  return message;
+}
+
+/** Signal name for a container exit code above 128 (`137` → `SIGKILL`). */
+export function signalOf(exitCode: number): string | undefined {
+  if (exitCode === 137) return 'SIGKILL';
+  if (exitCode === 143) return 'SIGTERM';
+  if (exitCode === 130) return 'SIGINT';
+  return undefined;
+}
+
+/** Stops a container: its stop signal, then SIGKILL after `graceMs` (rounded up to whole seconds). */
+export async function stopContainer(
+  engine: DockerEngine,
+  container: Dockerode.Container,
+  graceMs: number,
+): Promise<void> {
+  await engine.call(() => ignoreGone(() => container.stop({ t: Math.ceil(graceMs / 1000) })));
+}
+
+/** Force-removes a container with its anonymous volumes; never throws. */
+export async function removeContainer(container: Dockerode.Container): Promise<void> {
+  try {
+    await ignoreGone(() => container.remove({ force: true, v: true }));
+  } catch {
+    // Leftovers are found by label later (removeRunLeftovers).
+  }
+}

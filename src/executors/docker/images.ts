@@ -1,0 +1,236 @@
+/**
+ * Images for container steps and docker services: used when present, pulled
+ * when missing, or built from an agent's `build` context and tagged by its
+ * content hash, so an unchanged context is never rebuilt.
+ */
+
+import { createHash } from 'node:crypto';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { AgentSpec, BuildSpec } from '../../config/model.js';
+import { ImageBuildError, ImageNotFoundError } from '../errors.js';
+import { RingBuffer } from '../output.js';
+import { EngineUnavailableError, type OutputListener, ServiceStartError } from '../types.js';
+import { apiMessage, statusOf } from './api.js';
+import type { DockerEngine } from './engine.js';
+
+/** Options of the image methods of {@link DockerEngine}. */
+export interface ImageOptions {
+  /** Receives build and pull progress, one line at a time (always as `stdout`). */
+  onOutput?: OutputListener;
+  /** Aborts a build or pull in progress. */
+  signal?: AbortSignal;
+}
+
+/** Splits `repo[:tag]` (the tag is after the last colon that follows the last slash). */
+function splitReference(reference: string): { repo: string; tag: string } {
+  const slash = reference.lastIndexOf('/');
+  const colon = reference.lastIndexOf(':');
+  if (colon > slash) return { repo: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+  return { repo: reference, tag: 'latest' };
+}
+
+/** An agent name as a Docker repository path component (`[a-z0-9]+([._-][a-z0-9]+)*`). */
+function repositoryName(name: string): string {
+  const cleaned = name
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[._-]+|[._-]+$/g, '');
+  return cleaned || 'agent';
+}
+
+/** Lists a directory tree: regular files and symlinks, as sorted posix paths relative to `root`. */
+async function listContext(
+  root: string,
+): Promise<{ path: string; absolute: string; link: boolean }[]> {
+  const out: { path: string; absolute: string; link: boolean }[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      const absolute = join(dir, entry.name);
+      const path = relative(root, absolute).split(sep).join('/');
+      if (entry.isDirectory()) await walk(absolute);
+      else if (entry.isSymbolicLink()) out.push({ path, absolute, link: true });
+      else if (entry.isFile()) out.push({ path, absolute, link: false });
+    }
+  };
+  await walk(root);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * The content hash of a build: the first 12 hex digits of a sha256 over
+ * every file of the context (path and content; symlinks by target), the
+ * Dockerfile path and the build arguments. Files a `.dockerignore` excludes
+ * are hashed too, so the hash may change when nothing the build sees did
+ * (a needless rebuild, never a stale image).
+ *
+ * @throws the file system error when the context cannot be read.
+ */
+export async function buildContextHash(build: BuildSpec): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of await listContext(build.context)) {
+    if (file.link) {
+      hash.update(`link\0${file.path}\0${await readlink(file.absolute)}\0`);
+    } else {
+      const content = createHash('sha256')
+        .update(await readFile(file.absolute))
+        .digest('hex');
+      hash.update(`file\0${file.path}\0${content}\0`);
+    }
+  }
+  hash.update(`dockerfile\0${build.dockerfile}\0`);
+  const args = Object.entries(build.args).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  hash.update(`args\0${JSON.stringify(args)}`);
+  return hash.digest('hex').slice(0, 12);
+}
+
+/** True when the image is present locally. See {@link DockerEngine.imageExists}. */
+export async function imageExists(engine: DockerEngine, reference: string): Promise<boolean> {
+  try {
+    await engine.call(() => engine.docker.getImage(reference).inspect());
+    return true;
+  } catch (error) {
+    if (statusOf(error) === 404) return false;
+    throw error;
+  }
+}
+
+/** Uses an image when present locally, otherwise pulls it. See {@link DockerEngine.ensureStepImage}. */
+export async function ensureStepImage(
+  engine: DockerEngine,
+  image: string,
+  options: ImageOptions = {},
+): Promise<string> {
+  if (await imageExists(engine, image)) return image;
+  try {
+    const stream = await engine.call(() =>
+      engine.docker.pull(image, options.signal ? { abortSignal: options.signal } : {}),
+    );
+    let failure: string | undefined;
+    await followJsonStream(engine, stream, (event) => {
+      const status = [event.status, event.progress].filter(Boolean).join(' ');
+      if (status) options.onOutput?.('stdout', status);
+      if (event.error !== undefined || event.errorDetail !== undefined) {
+        failure = event.errorDetail?.message ?? event.error;
+      }
+    });
+    // The engine reports some pull failures inside a 200 response.
+    if (failure !== undefined) throw new Error(failure);
+    if (!(await imageExists(engine, image))) throw new Error('the pull did not produce the image');
+  } catch (error) {
+    if (error instanceof EngineUnavailableError) throw error;
+    options.signal?.throwIfAborted();
+    throw new ImageNotFoundError(
+      `image "${image}" not found locally and could not be pulled: ${apiMessage(error)}`,
+      'check the image name, build or load it locally (docker build / docker load), or log in to its registry',
+    );
+  }
+  return image;
+}
+
+/** Makes an agent's image available, building it when it has `build`. See {@link DockerEngine.ensureImage}. */
+export async function ensureImage(
+  engine: DockerEngine,
+  agent: AgentSpec,
+  options: ImageOptions = {},
+): Promise<string> {
+  if (agent.build === undefined) {
+    if (agent.image === undefined) {
+      throw new ServiceStartError(`agent "${agent.name}" has neither an image nor a build`);
+    }
+    return ensureStepImage(engine, agent.image, options);
+  }
+  const build = agent.build;
+  let hash: string;
+  try {
+    hash = await buildContextHash(build);
+  } catch (error) {
+    throw new ServiceStartError(
+      `cannot read the build context of agent "${agent.name}": ${(error as Error).message}`,
+    );
+  }
+  const tag = `agentfile/${repositoryName(agent.name)}:${hash}`;
+  if (!(await imageExists(engine, tag))) await buildImage(engine, { agent, build, tag, options });
+  if (agent.image !== undefined && agent.image !== tag) {
+    const { repo, tag: extra } = splitReference(agent.image);
+    await engine.call(() => engine.docker.getImage(tag).tag({ repo, tag: extra }));
+  }
+  return tag;
+}
+
+/** Builds `build` as `tag`, streaming its output; throws ImageBuildError on failure. */
+async function buildImage(
+  engine: DockerEngine,
+  options: {
+    agent: AgentSpec;
+    build: BuildSpec;
+    tag: string;
+    options: ImageOptions;
+  },
+): Promise<void> {
+  const { agent, build, tag } = options;
+  const { onOutput, signal } = options.options;
+  const lines = new RingBuffer(20);
+  let failure: string | undefined;
+  const fail = (reason: string): ImageBuildError => {
+    const tail = lines.tail(10);
+    const message = [`image build of agent "${agent.name}" failed: ${reason}`, ...tail].join('\n');
+    return new ImageBuildError(message, lines.tail(20));
+  };
+  try {
+    const stream = await engine.call(() =>
+      engine.docker.buildImage(
+        { context: build.context, src: ['.'] },
+        {
+          t: tag,
+          dockerfile: build.dockerfile,
+          buildargs: build.args,
+          rm: true,
+          forcerm: true,
+          labels: { 'agentfile.agent': agent.name },
+          ...(signal ? { abortSignal: signal } : {}),
+        },
+      ),
+    );
+    await followJsonStream(engine, stream, (event) => {
+      if (typeof event.stream === 'string') {
+        for (const line of event.stream.split('\n')) {
+          const trimmed = line.replace(/\r$/, '');
+          if (trimmed.trim() === '') continue;
+          lines.push(trimmed);
+          onOutput?.('stdout', trimmed);
+        }
+      }
+      if (event.error !== undefined || event.errorDetail !== undefined) {
+        failure = event.errorDetail?.message ?? event.error ?? 'unknown error';
+      }
+    });
+  } catch (error) {
+    if (error instanceof EngineUnavailableError) throw error;
+    signal?.throwIfAborted();
+    throw fail(apiMessage(error));
+  }
+  if (failure !== undefined) throw fail(failure.trim());
+}
+
+/** Consumes a JSON-lines progress stream (build, pull), resolving at its end. */
+function followJsonStream(
+  engine: DockerEngine,
+  stream: NodeJS.ReadableStream,
+  onEvent: (event: {
+    stream?: string;
+    status?: string;
+    progress?: string;
+    error?: string;
+    errorDetail?: { message?: string };
+  }) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    engine.docker.modem.followProgress(
+      stream,
+      (error: Error | null) => (error ? reject(engine.engineError(error)) : resolve()),
+      onEvent,
+    );
+  });
+}

@@ -1,0 +1,282 @@
+/**
+ * `runtime: docker` services: long-running containers on the run network,
+ * started the way docker compose would, with handles to probe and stop them.
+ */
+
+import { Writable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { ExecTimeoutError } from '../errors.js';
+import { openOutputSink, RingBuffer } from '../output.js';
+import {
+  EngineUnavailableError,
+  LABEL_RUN,
+  LABEL_STEP,
+  type ServiceEndpoint,
+  type ServiceHandle,
+  type ServiceRunner,
+  ServiceStartError,
+  type ServiceStartSpec,
+} from '../types.js';
+import { apiMessage, settlesWithin } from './api.js';
+import {
+  DEFAULT_CONTAINER_SERVICE_GRACE_MS,
+  LABEL_KIND,
+  pipeContainerOutput,
+  removeContainer,
+  startFailure,
+  stopContainer,
+  toEnvList,
+} from './containers.js';
+import type { DockerEngine } from './engine.js';
+
+/** Options of {@link DockerServiceRunner}. */
+export interface DockerServiceRunnerOptions {
+  engine: DockerEngine;
+  /** The run network to join. Default: `createRunNetwork(spec.runId)`. */
+  network?: string;
+  /** Lines a service keeps for `logTail`. Default 200. */
+  logTailLines?: number;
+}
+
+/**
+ * Starts `runtime: docker` services as containers, the way docker compose
+ * would: on the run network with the service name as alias, ports published
+ * on all host interfaces (compose's default; a host port of 0 lets the engine
+ * pick a free one), bind mounts, CPU and memory limits.
+ */
+export class DockerServiceRunner implements ServiceRunner {
+  private readonly engine: DockerEngine;
+  private readonly network: string | undefined;
+  private readonly logTailLines: number;
+
+  constructor(options: DockerServiceRunnerOptions) {
+    this.engine = options.engine;
+    this.network = options.network;
+    this.logTailLines = options.logTailLines ?? 200;
+  }
+
+  /**
+   * Ensures the image (building it when the agent has `build`; the build's
+   * output goes to the service's log), creates and starts the container and
+   * reads back its published ports.
+   *
+   * @throws ServiceStartError (or its subclasses ImageBuildError,
+   *   ImageNotFoundError) when the image or container cannot be made or
+   *   started (e.g. `port is already allocated`); the container is removed.
+   * @throws EngineUnavailableError when the engine cannot be reached.
+   * @throws the signal's reason when `spec.signal` aborts before the service started.
+   */
+  async startService(spec: ServiceStartSpec): Promise<ServiceHandle> {
+    spec.signal.throwIfAborted();
+    const { agent, name } = spec;
+    const ring = new RingBuffer(this.logTailLines);
+    const sink = await openOutputSink({ logFile: spec.logFile, onOutput: spec.onOutput, ring });
+    let container: Dockerode.Container | undefined;
+    try {
+      const image = await this.engine.ensureImage(agent, {
+        signal: spec.signal,
+        onOutput: (_stream, line) => sink.line('stdout', line),
+      });
+      const network = this.network ?? (await this.engine.createRunNetwork(spec.runId));
+      spec.signal.throwIfAborted();
+
+      const exposedPorts: Record<string, object> = {};
+      const portBindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+      for (const port of agent.ports) {
+        const key = `${port.container}/${port.protocol}`;
+        exposedPorts[key] = {};
+        const bindings = portBindings[key] ?? [];
+        bindings.push({ HostIp: '', HostPort: port.host === 0 ? '' : String(port.host) });
+        portBindings[key] = bindings;
+      }
+      const { nanoCpus, memoryBytes } = agent.resources.limits;
+      try {
+        container = await this.engine.call(() =>
+          this.engine.docker.createContainer({
+            Image: image,
+            ...(agent.command !== undefined ? { Cmd: agent.command } : {}),
+            ...(agent.workdir !== undefined ? { WorkingDir: agent.workdir } : {}),
+            Env: toEnvList(spec.env),
+            Labels: {
+              [LABEL_RUN]: spec.runId,
+              [LABEL_STEP]: name,
+              [LABEL_KIND]: 'service',
+              'agentfile.agent': agent.name,
+            },
+            ExposedPorts: exposedPorts,
+            AttachStdout: true,
+            AttachStderr: true,
+            Tty: false,
+            HostConfig: {
+              NetworkMode: network,
+              PortBindings: portBindings,
+              Binds: agent.volumes.map((v) => `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`),
+              ...(nanoCpus !== undefined ? { NanoCpus: nanoCpus } : {}),
+              ...(memoryBytes !== undefined ? { Memory: memoryBytes } : {}),
+            },
+            NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [name] } } },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof EngineUnavailableError) throw error;
+        throw new ServiceStartError(
+          `service "${name}": cannot create the container: ${apiMessage(error)}`,
+        );
+      }
+      const created = container;
+      const stream = await this.engine.call(() =>
+        created.attach({ stream: true, stdout: true, stderr: true }),
+      );
+      const outputDone = pipeContainerOutput(this.engine, stream, sink);
+      spec.signal.throwIfAborted();
+      try {
+        await this.engine.call(() => created.start());
+      } catch (error) {
+        if (error instanceof EngineUnavailableError) throw error;
+        throw new ServiceStartError(`service "${name}" could not start: ${startFailure(error)}`);
+      }
+      const info = await this.engine.call(() => created.inspect());
+      const ports: Record<number, number> = {};
+      // Keyed by container port alone (the endpoint's shape): tcp wins over udp.
+      const published = Object.entries(info.NetworkSettings.Ports ?? {}).sort(
+        ([a], [b]) => Number(a.endsWith('/udp')) - Number(b.endsWith('/udp')),
+      );
+      for (const [key, bindings] of published) {
+        const containerPort = Number.parseInt(key, 10);
+        const hostPort = bindings?.find((b) => b.HostPort)?.HostPort;
+        if (hostPort && !(containerPort in ports)) ports[containerPort] = Number(hostPort);
+      }
+      const address = info.NetworkSettings.Networks?.[network]?.IPAddress ?? '';
+      const handle = new DockerServiceHandle({
+        engine: this.engine,
+        container: created,
+        name,
+        endpoint: { host: '127.0.0.1', ports },
+        address,
+        ring,
+        outputDone,
+        closeSink: () => sink.close(),
+      });
+      return handle;
+    } catch (error) {
+      if (container) await removeContainer(container);
+      await sink.close();
+      throw error;
+    }
+  }
+}
+
+/** A running service container. */
+class DockerServiceHandle implements ServiceHandle {
+  readonly name: string;
+  readonly id: string;
+  readonly endpoint: ServiceEndpoint;
+  readonly exited: Promise<{ exitCode: number | null }>;
+  private readonly engine: DockerEngine;
+  private readonly container: Dockerode.Container;
+  private readonly address: string;
+  private readonly ring: RingBuffer;
+  private readonly outputDone: Promise<void>;
+  private readonly closeSink: () => Promise<void>;
+  private stopping: Promise<void> | undefined;
+
+  constructor(options: {
+    engine: DockerEngine;
+    container: Dockerode.Container;
+    name: string;
+    endpoint: ServiceEndpoint;
+    address: string;
+    ring: RingBuffer;
+    outputDone: Promise<void>;
+    closeSink: () => Promise<void>;
+  }) {
+    this.engine = options.engine;
+    this.container = options.container;
+    this.name = options.name;
+    this.id = options.container.id;
+    this.endpoint = options.endpoint;
+    this.address = options.address;
+    this.ring = options.ring;
+    this.outputDone = options.outputDone;
+    this.closeSink = options.closeSink;
+    this.exited = new Promise((resolve) => {
+      this.container.wait().then(
+        (result: { StatusCode: number }) => {
+          if (this.stopping === undefined) resolve({ exitCode: result.StatusCode });
+        },
+        () => undefined,
+      );
+    });
+  }
+
+  logTail(n: number): string[] {
+    return this.ring.tail(n);
+  }
+
+  /**
+   * `docker exec` of a command probe in the container. Rejects with
+   * {@link ExecTimeoutError} after `timeoutMs` (the exec'd process is left
+   * to finish, as Docker's own health checks do), and with the engine's
+   * error when the exec cannot be made.
+   */
+  async exec(command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const exec = await this.engine.call(() =>
+      this.container.exec({ Cmd: command, AttachStdout: true, AttachStderr: true }),
+    );
+    const stream = await this.engine.call(() => exec.start({ hijack: true, stdin: false }));
+    const chunks: Buffer[] = [];
+    const collect = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    this.engine.docker.modem.demuxStream(stream, collect, collect);
+    const ended = new Promise<void>((resolve) => {
+      stream.once('end', () => resolve());
+      stream.once('close', () => resolve());
+      stream.on('error', () => resolve());
+    });
+    if (!(await settlesWithin(ended, timeoutMs))) {
+      (stream as unknown as { destroy?: () => void }).destroy?.();
+      throw new ExecTimeoutError(timeoutMs);
+    }
+    let exitCode: number | null = null;
+    // The exec's exit code is recorded just after its output ends.
+    for (let i = 0; i < 50 && exitCode === null; i++) {
+      const info = await this.engine.call(() => exec.inspect());
+      if (!info.Running) exitCode = info.ExitCode ?? null;
+      else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return { exitCode: exitCode ?? 1, output: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  /**
+   * Where network probes go. The container's own address when it can be
+   * reached (a local engine on Linux): Docker's userland port proxy accepts
+   * TCP connections even when nothing in the container listens, or after it
+   * exited, so a tcp probe through a published port could pass for a dead
+   * service. Otherwise the published port, then the container address.
+   */
+  probeAddress(port: number): { host: string; port: number } {
+    if (this.address && this.engine.containersReachable) return { host: this.address, port };
+    const published = this.endpoint.ports[port];
+    if (published !== undefined) return { host: '127.0.0.1', port: published };
+    return { host: this.address || '127.0.0.1', port };
+  }
+
+  /** `docker stop -t ceil(graceMs / 1000)`, then removes the container. Idempotent, never throws. */
+  stop(graceMs: number = DEFAULT_CONTAINER_SERVICE_GRACE_MS): Promise<void> {
+    this.stopping ??= (async () => {
+      try {
+        await stopContainer(this.engine, this.container, graceMs);
+      } catch {
+        // stop() never throws; leftovers are found by label.
+      }
+      await removeContainer(this.container);
+      await settlesWithin(this.outputDone, 2000);
+      await this.closeSink();
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Container steps: each attempt runs in a fresh container of the step's
+ * image on the run network (`docker run --rm` semantics).
+ */
+
+import type Dockerode from 'dockerode';
+import { watchAttempt } from '../attempt-watch.js';
+import { openOutputSink } from '../output.js';
+import {
+  type AttemptResult,
+  type AttemptSpec,
+  EngineUnavailableError,
+  LABEL_RUN,
+  LABEL_STEP,
+  type StepExecutor,
+} from '../types.js';
+import { apiMessage, settlesWithin } from './api.js';
+import {
+  DEFAULT_CONTAINER_STEP_GRACE_MS,
+  LABEL_KIND,
+  pipeContainerOutput,
+  removeContainer,
+  signalOf,
+  startFailure,
+  stopContainer,
+  toEnvList,
+} from './containers.js';
+import type { DockerEngine } from './engine.js';
+
+/** Options of {@link DockerExecutor}. */
+export interface DockerExecutorOptions {
+  engine: DockerEngine;
+  /** The run network to join. Default: `createRunNetwork(spec.runId)` for each attempt. */
+  network?: string;
+  /** ms between the stop signal and SIGKILL on timeout or abort. Default {@link DEFAULT_CONTAINER_STEP_GRACE_MS}. */
+  graceMs?: number;
+}
+
+/**
+ * Runs step attempts as containers (`docker run --rm` semantics): the
+ * container joins the run network with the step id as alias, its output is
+ * streamed line by line, and it is always removed afterwards.
+ */
+export class DockerExecutor implements StepExecutor {
+  private readonly engine: DockerEngine;
+  private readonly network: string | undefined;
+  private readonly graceMs: number;
+
+  constructor(options: DockerExecutorOptions) {
+    this.engine = options.engine;
+    this.network = options.network;
+    this.graceMs = options.graceMs ?? DEFAULT_CONTAINER_STEP_GRACE_MS;
+  }
+
+  /**
+   * Runs one attempt in a container of `spec.image` (pulled when missing).
+   * `Cmd` is `spec.command` (the image's entrypoint is kept), `WorkingDir`
+   * `spec.workdir`, `Env` `spec.env` only (the runner's environment is not
+   * passed into containers). A missing image or command, a non-zero exit, a
+   * timeout and an abort are results; an out-of-memory kill says so.
+   *
+   * @throws EngineUnavailableError when the engine cannot be reached.
+   */
+  async runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const cancelledResult = (): AttemptResult => ({
+      exitCode: null,
+      timedOut: false,
+      cancelled: true,
+      error: 'cancelled',
+      durationMs: elapsed(),
+    });
+    const failed = (error: string): AttemptResult => ({
+      exitCode: null,
+      timedOut: false,
+      cancelled: false,
+      error,
+      durationMs: elapsed(),
+    });
+    if (spec.signal.aborted) return cancelledResult();
+    if (spec.image === undefined) return failed(`step "${spec.stepId}" has no image`);
+
+    try {
+      await this.engine.ensureStepImage(spec.image, { signal: spec.signal });
+    } catch (error) {
+      if (error instanceof EngineUnavailableError) throw error;
+      if (spec.signal.aborted) return cancelledResult();
+      return failed((error as Error).message);
+    }
+    const network = this.network ?? (await this.engine.createRunNetwork(spec.runId));
+    if (spec.signal.aborted) return cancelledResult();
+
+    const sink = await openOutputSink({ logFile: spec.logFile, onOutput: spec.onOutput });
+    let container: Dockerode.Container | undefined;
+    try {
+      try {
+        container = await this.engine.call(() =>
+          this.engine.docker.createContainer({
+            Image: spec.image,
+            Cmd: spec.command,
+            Env: toEnvList(spec.env),
+            ...(spec.workdir !== undefined ? { WorkingDir: spec.workdir } : {}),
+            Labels: {
+              [LABEL_RUN]: spec.runId,
+              [LABEL_STEP]: spec.stepId,
+              [LABEL_KIND]: 'step',
+              'agentfile.attempt': String(spec.attempt),
+            },
+            AttachStdout: true,
+            AttachStderr: true,
+            Tty: false,
+            HostConfig: { NetworkMode: network },
+            NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.stepId] } } },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof EngineUnavailableError) throw error;
+        return failed(`cannot create the container: ${apiMessage(error)}`);
+      }
+      const created = container;
+      const stream = await this.engine.call(() =>
+        created.attach({ stream: true, stdout: true, stderr: true }),
+      );
+      const outputDone = pipeContainerOutput(this.engine, stream, sink);
+      if (spec.signal.aborted) return cancelledResult();
+      try {
+        await this.engine.call(() => created.start());
+      } catch (error) {
+        if (error instanceof EngineUnavailableError) throw error;
+        return failed(startFailure(error));
+      }
+      if (spec.onStarted) {
+        try {
+          spec.onStarted({ containerId: created.id });
+        } catch {
+          // The store's bookkeeping failing is not the step's failure.
+        }
+      }
+
+      let stopping: Promise<void> | undefined;
+      const watch = watchAttempt({
+        timeoutMs: spec.timeoutMs,
+        signal: spec.signal,
+        stopping: () => stopping !== undefined,
+        stop: () => {
+          stopping ??= stopContainer(this.engine, created, this.graceMs).catch(() => undefined);
+        },
+      });
+      let exit: { StatusCode: number };
+      try {
+        exit = await this.engine.call(() => created.wait());
+      } finally {
+        watch.dispose();
+      }
+      const { timedOut, cancelled } = watch;
+      await stopping;
+      await settlesWithin(outputDone, 2000);
+      const state = await this.engine
+        .call(() => created.inspect())
+        .then((info) => info.State)
+        .catch(() => undefined);
+
+      const exitCode = exit.StatusCode;
+      const durationMs = elapsed();
+      if (timedOut || cancelled) {
+        const signal = signalOf(exitCode);
+        return {
+          exitCode: null,
+          ...(signal ? { signal } : {}),
+          timedOut,
+          cancelled,
+          error: timedOut ? `timed out after ${spec.timeoutMs} ms` : 'cancelled',
+          durationMs,
+        };
+      }
+      if (state?.OOMKilled) {
+        return {
+          exitCode,
+          timedOut,
+          cancelled,
+          error: 'killed: out of memory (OOMKilled)',
+          durationMs,
+        };
+      }
+      if (exitCode === 0) return { exitCode, timedOut, cancelled, durationMs };
+      return { exitCode, timedOut, cancelled, error: `exit code ${exitCode}`, durationMs };
+    } finally {
+      if (container) await removeContainer(container);
+      await sink.close();
+    }
+  }
+}
