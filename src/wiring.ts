@@ -24,7 +24,19 @@ export function defaultExecutors(options: { env?: NodeJS.ProcessEnv } = {}): Exe
       killGroup: (pgid, runId) => {
         killLeftoverGroup(pgid, runId);
       },
-      sweep: async () => ({ killed: [] }), // TODO(sweep): wire executors/sweep.ts
+      // Leftovers of a run that ended or was killed: nobody waits for them, SIGKILL at once.
+      sweep: async (runId, stepId) => {
+        const { sweepRunProcesses } = await import('./executors/sweep.js');
+        const result = await sweepRunProcesses({
+          runId,
+          ...(stepId !== undefined ? { stepId } : {}),
+        });
+        return {
+          killed: result.processes
+            .filter((p) => p.outcome === 'killed' || p.outcome === 'exited')
+            .map((p) => ({ pid: p.pid, command: p.command })),
+        };
+      },
     },
   };
 }

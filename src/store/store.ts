@@ -15,7 +15,6 @@
  * one-line message and a hint; a held lease surfaces as {@link LockedError}.
  */
 
-import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -23,6 +22,7 @@ import type { RunState } from '../core/status.js';
 import type { AttemptPatch, Effect, RunPatch, StepPatch } from './effects.js';
 import { toStoreError } from './errors.js';
 import { migrate } from './migrations.js';
+import { prepareStateDir } from './paths.js';
 import type { AttemptRecord, LeaseRecord, RunRecord, StepRecord } from './types.js';
 import { LockedError, StoreError } from './types.js';
 
@@ -216,11 +216,9 @@ export class Store {
   static open(options: StoreOpenOptions): Store {
     const file = path.resolve(options.path);
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    try {
-      mkdirSync(path.dirname(file), { recursive: true });
-    } catch (err) {
-      throw toStoreError(err, file);
-    }
+    // Not mkdirSync({ recursive: true }): it loops forever on paths under
+    // pseudo file systems such as /proc (see prepareStateDir).
+    prepareStateDir(file);
     let db: Database.Database | undefined;
     try {
       db = new Database(file, { timeout: busyTimeoutMs });
