@@ -42,6 +42,8 @@ const defaultIo = (): CliIo => ({
  * SIGTERM handlers only for the duration of `agent run`.
  */
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  toleratesClosedOutput(io.stdout);
+  toleratesClosedOutput(io.stderr);
   let exitCode: number = ExitCode.ok;
   const program = new Command('agent')
     .description('A declarative runner for agents and workflows.')
@@ -155,6 +157,21 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     }
     throw error;
   }
+}
+
+const guarded = new WeakSet<object>();
+
+/**
+ * A reader that went away (`agent run | head`, a closed terminal) is not a
+ * failure of the command: its EPIPE (and writes after it) are ignored, and
+ * the command goes on to its end, a run to its recorded outcome.
+ */
+function toleratesClosedOutput(stream: NodeJS.WritableStream): void {
+  if (guarded.has(stream) || typeof stream.on !== 'function') return;
+  guarded.add(stream);
+  stream.on('error', () => {
+    // EPIPE, ERR_STREAM_DESTROYED: nobody reads any more; nothing to report it to.
+  });
 }
 
 function readVersion(): string {

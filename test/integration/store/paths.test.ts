@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import {
   chmodSync,
+  copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -208,6 +210,20 @@ function compileStoreModules(): string {
   return out;
 }
 
+/**
+ * A copy of this node binary that another user can run: the running one may
+ * sit in a directory only its owner can enter (a per-user cache, as the
+ * project's setup script uses).
+ */
+function nodeForOtherUsers(): string {
+  const copy = path.join(compiledDir, 'node');
+  if (!existsSync(copy)) {
+    copyFileSync(process.execPath, copy);
+    chmodSync(copy, 0o755);
+  }
+  return copy;
+}
+
 /** What a child's `prepareStateDir` call did. */
 interface ChildOutcome {
   /** The error it threw (name, message, hint), or undefined when it returned. */
@@ -235,7 +251,8 @@ function prepareInChild(
     'try { prepareStateDir(process.argv[1]); process.stdout.write("{}"); }',
     'catch (e) { process.stdout.write(JSON.stringify({ error: { name: e.name, message: e.message, hint: e.hint } })); }',
   ].join('\n');
-  let command = process.execPath;
+  const node = options.uid !== undefined ? nodeForOtherUsers() : process.execPath;
+  let command = node;
   let args = ['--input-type=module', '-e', script, file];
   if (options.tmpfs !== undefined) {
     command = 'unshare';
@@ -249,7 +266,7 @@ function prepareInChild(
       'sh',
       options.tmpfs,
       options.mountOn ?? '',
-      process.execPath,
+      node,
       ...args,
     ];
   }
