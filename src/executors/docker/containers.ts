@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { OutputSink } from '../output.js';
-import { apiMessage, ignoreGone } from './api.js';
+import { apiMessage, DEFAULT_ENGINE_CALL_TIMEOUT_MS, ignoreGone } from './api.js';
 import type { DockerEngine } from './engine.js';
 
 /** Label telling steps (`step`) from services (`service`) among a run's containers. */
@@ -64,20 +64,42 @@ export function signalOf(exitCode: number): string | undefined {
   return undefined;
 }
 
-/** Stops a container: its stop signal, then SIGKILL after `graceMs` (rounded up to whole seconds). */
+/**
+ * Stops a container: its stop signal, then SIGKILL after `graceMs` (rounded
+ * up to whole seconds). The call may take the grace plus
+ * {@link DEFAULT_ENGINE_CALL_TIMEOUT_MS}.
+ *
+ * @throws EngineUnavailableError when the engine cannot be reached or does not answer.
+ */
 export async function stopContainer(
   engine: DockerEngine,
   container: Dockerode.Container,
   graceMs: number,
 ): Promise<void> {
-  await engine.call(() => ignoreGone(() => container.stop({ t: Math.ceil(graceMs / 1000) })));
+  await engine.call(() => ignoreGone(() => container.stop({ t: Math.ceil(graceMs / 1000) })), {
+    timeoutMs: graceMs + DEFAULT_ENGINE_CALL_TIMEOUT_MS,
+  });
 }
 
-/** Force-removes a container with its anonymous volumes; never throws. */
-export async function removeContainer(container: Dockerode.Container): Promise<void> {
+/**
+ * Force-removes a container with its anonymous volumes, giving up after
+ * `timeoutMs` (default {@link DEFAULT_ENGINE_CALL_TIMEOUT_MS}; callers that
+ * know the engine is gone pass a short one). Never throws: leftovers are
+ * found by label later ({@link DockerEngine.removeRunLeftovers}).
+ */
+export async function removeContainer(
+  engine: DockerEngine,
+  container: Dockerode.Container,
+  timeoutMs: number = DEFAULT_ENGINE_CALL_TIMEOUT_MS,
+): Promise<void> {
   try {
-    await ignoreGone(() => container.remove({ force: true, v: true }));
+    await engine.call(() => ignoreGone(() => container.remove({ force: true, v: true })), {
+      timeoutMs,
+    });
   } catch {
     // Leftovers are found by label later (removeRunLeftovers).
   }
 }
+
+/** ms the cleanup of a container may take once the engine is known to be gone. */
+export const LOST_ENGINE_CLEANUP_MS = 2000;

@@ -8,7 +8,7 @@
 import Dockerode from 'dockerode';
 import type { AgentSpec } from '../../config/model.js';
 import { EngineUnavailableError, LABEL_RUN } from '../types.js';
-import { ignoreGone, isConnectionError, statusOf } from './api.js';
+import { DEFAULT_ENGINE_CALL_TIMEOUT_MS, ignoreGone, isConnectionError, statusOf } from './api.js';
 import { ensureImage, ensureStepImage, type ImageOptions, imageExists } from './images.js';
 import { DockerServiceRunner } from './service-runner.js';
 import { DockerExecutor } from './step-executor.js';
@@ -16,6 +16,16 @@ import { DockerExecutor } from './step-executor.js';
 /** The name of a run's network: `agentfile-<runId>`. */
 export function runNetworkName(runId: string): string {
   return `agentfile-${runId}`;
+}
+
+/** Options of {@link DockerEngine.call}. */
+export interface EngineCallOptions {
+  /**
+   * ms before the call counts as unanswered; `null` for calls with no bound
+   * of their own (a wait, a build's upload). Default
+   * {@link DEFAULT_ENGINE_CALL_TIMEOUT_MS}.
+   */
+  timeoutMs?: number | null;
 }
 
 /** Options of {@link DockerEngine}. */
@@ -60,26 +70,54 @@ export class DockerEngine {
     return process.platform === 'linux' && !modem.host && modem.socketPath !== undefined;
   }
 
-  /** Runs an engine call, mapping connection failures to {@link EngineUnavailableError}. */
-  async call<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs an engine call, mapping connection failures to
+   * {@link EngineUnavailableError}, and a call that has not answered after
+   * `options.timeoutMs` (default {@link DEFAULT_ENGINE_CALL_TIMEOUT_MS}) to one
+   * too (`the Docker engine at <address> did not answer within 60 s`): a
+   * connection lost after the engine started answering can leave
+   * docker-modem's promise pending forever. The call itself is not aborted.
+   */
+  async call<T>(fn: () => Promise<T>, options: EngineCallOptions = {}): Promise<T> {
+    const timeoutMs =
+      options.timeoutMs === undefined ? DEFAULT_ENGINE_CALL_TIMEOUT_MS : options.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await fn();
+      const pending = fn();
+      if (timeoutMs === null) return await pending;
+      return await new Promise<T>((resolve, reject) => {
+        timer = setTimeout(() => {
+          const seconds = Math.round(timeoutMs / 100) / 10;
+          const error = new EngineUnavailableError(
+            `the Docker engine at ${this.address} did not answer within ${seconds} s`,
+          );
+          error.cause = new Error(`no answer within ${seconds} s`);
+          reject(error);
+        }, timeoutMs);
+        pending.then(resolve, reject);
+      });
     } catch (error) {
       throw this.engineError(error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   /**
    * The error to throw for an engine call's failure: an
-   * {@link EngineUnavailableError} for a connection failure, else `error`
-   * unchanged.
+   * {@link EngineUnavailableError} (`cannot reach the Docker engine at
+   * <address>: <error>`, with the original error as `cause`) for a
+   * connection failure (ENOENT or ECONNREFUSED on connect, ECONNRESET,
+   * `socket hang up`, EPIPE, ...), else `error` unchanged.
    */
   engineError(error: unknown): unknown {
     if (error instanceof EngineUnavailableError) return error;
     if (isConnectionError(error)) {
-      return new EngineUnavailableError(
+      const unavailable = new EngineUnavailableError(
         `cannot reach the Docker engine at ${this.address}: ${(error as Error).message}`,
       );
+      unavailable.cause = error;
+      return unavailable;
     }
     return error;
   }

@@ -6,12 +6,13 @@
 
 import { createHash } from 'node:crypto';
 import { readdir, readFile, readlink } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { join, relative, sep } from 'node:path';
 import type { AgentSpec, BuildSpec } from '../../config/model.js';
 import { ImageBuildError, ImageNotFoundError } from '../errors.js';
 import { RingBuffer } from '../output.js';
 import { EngineUnavailableError, type OutputListener, ServiceStartError } from '../types.js';
-import { apiMessage, statusOf } from './api.js';
+import { apiMessage, engineLostError, statusOf } from './api.js';
 import type { DockerEngine } from './engine.js';
 
 /** Options of the image methods of {@link DockerEngine}. */
@@ -104,11 +105,14 @@ export async function ensureStepImage(
 ): Promise<string> {
   if (await imageExists(engine, image)) return image;
   try {
-    const stream = await engine.call(() =>
-      engine.docker.pull(image, options.signal ? { abortSignal: options.signal } : {}),
+    // No time limit: the engine may answer only once the registry does; the
+    // signal aborts it, and a lost connection fails it.
+    const stream = await engine.call(
+      () => engine.docker.pull(image, options.signal ? { abortSignal: options.signal } : {}),
+      { timeoutMs: null },
     );
     let failure: string | undefined;
-    await followJsonStream(engine, stream, (event) => {
+    await followJsonStream(engine, stream, `image ${image} was being pulled`, (event) => {
       const status = [event.status, event.progress].filter(Boolean).join(' ');
       if (status) options.onOutput?.('stdout', status);
       if (event.error !== undefined || event.errorDetail !== undefined) {
@@ -119,8 +123,9 @@ export async function ensureStepImage(
     if (failure !== undefined) throw new Error(failure);
     if (!(await imageExists(engine, image))) throw new Error('the pull did not produce the image');
   } catch (error) {
-    if (error instanceof EngineUnavailableError) throw error;
+    // Cancellation first: an aborted pull can look like a broken connection.
     options.signal?.throwIfAborted();
+    if (error instanceof EngineUnavailableError) throw error;
     throw new ImageNotFoundError(
       `image "${image}" not found locally and could not be pulled: ${apiMessage(error)}`,
       'check the image name, build or load it locally (docker build / docker load), or log in to its registry',
@@ -179,45 +184,61 @@ async function buildImage(
     return new ImageBuildError(message, lines.tail(20));
   };
   try {
-    const stream = await engine.call(() =>
-      engine.docker.buildImage(
-        { context: build.context, src: ['.'] },
-        {
-          t: tag,
-          dockerfile: build.dockerfile,
-          buildargs: build.args,
-          rm: true,
-          forcerm: true,
-          labels: { 'agentfile.agent': agent.name },
-          ...(signal ? { abortSignal: signal } : {}),
-        },
-      ),
+    // No time limit: the engine answers once it has the whole context.
+    const stream = await engine.call(
+      () =>
+        engine.docker.buildImage(
+          { context: build.context, src: ['.'] },
+          {
+            t: tag,
+            dockerfile: build.dockerfile,
+            buildargs: build.args,
+            rm: true,
+            forcerm: true,
+            labels: { 'agentfile.agent': agent.name },
+            ...(signal ? { abortSignal: signal } : {}),
+          },
+        ),
+      { timeoutMs: null },
     );
-    await followJsonStream(engine, stream, (event) => {
-      if (typeof event.stream === 'string') {
-        for (const line of event.stream.split('\n')) {
-          const trimmed = line.replace(/\r$/, '');
-          if (trimmed.trim() === '') continue;
-          lines.push(trimmed);
-          onOutput?.('stdout', trimmed);
+    await followJsonStream(
+      engine,
+      stream,
+      `the image of agent "${agent.name}" was being built`,
+      (event) => {
+        if (typeof event.stream === 'string') {
+          for (const line of event.stream.split('\n')) {
+            const trimmed = line.replace(/\r$/, '');
+            if (trimmed.trim() === '') continue;
+            lines.push(trimmed);
+            onOutput?.('stdout', trimmed);
+          }
         }
-      }
-      if (event.error !== undefined || event.errorDetail !== undefined) {
-        failure = event.errorDetail?.message ?? event.error ?? 'unknown error';
-      }
-    });
+        if (event.error !== undefined || event.errorDetail !== undefined) {
+          failure = event.errorDetail?.message ?? event.error ?? 'unknown error';
+        }
+      },
+    );
   } catch (error) {
-    if (error instanceof EngineUnavailableError) throw error;
+    // Cancellation first: an aborted build can look like a broken connection.
     signal?.throwIfAborted();
+    if (error instanceof EngineUnavailableError) throw error;
     throw fail(apiMessage(error));
   }
   if (failure !== undefined) throw fail(failure.trim());
 }
 
-/** Consumes a JSON-lines progress stream (build, pull), resolving at its end. */
+/**
+ * Consumes a JSON-lines progress stream (build, pull), resolving at its end.
+ * `activity` says what it was in messages (`image busybox was being pulled`).
+ *
+ * @throws EngineUnavailableError when the connection breaks, or the stream
+ *   ends before the engine finished its response (the engine went away).
+ */
 function followJsonStream(
   engine: DockerEngine,
   stream: NodeJS.ReadableStream,
+  activity: string,
   onEvent: (event: {
     stream?: string;
     status?: string;
@@ -229,7 +250,23 @@ function followJsonStream(
   return new Promise((resolve, reject) => {
     engine.docker.modem.followProgress(
       stream,
-      (error: Error | null) => (error ? reject(engine.engineError(error)) : resolve()),
+      (error: Error | null) => {
+        if (error) {
+          const mapped = engine.engineError(error);
+          reject(
+            mapped instanceof EngineUnavailableError
+              ? engineLostError(engine, activity, mapped)
+              : mapped,
+          );
+          return;
+        }
+        // docker-modem counts a stream closed mid-response as its end.
+        if ((stream as Partial<IncomingMessage>).complete === false) {
+          reject(engineLostError(engine, activity, new Error('the response was cut short')));
+          return;
+        }
+        resolve();
+      },
       onEvent,
     );
   });

@@ -17,10 +17,11 @@ import {
   ServiceStartError,
   type ServiceStartSpec,
 } from '../types.js';
-import { apiMessage, settlesWithin } from './api.js';
+import { apiMessage, engineLostError, settlesWithin } from './api.js';
 import {
   DEFAULT_CONTAINER_SERVICE_GRACE_MS,
   LABEL_KIND,
+  LOST_ENGINE_CLEANUP_MS,
   pipeContainerOutput,
   removeContainer,
   startFailure,
@@ -28,6 +29,7 @@ import {
   toEnvList,
 } from './containers.js';
 import type { DockerEngine } from './engine.js';
+import { waitForExit } from './exit-watch.js';
 
 /** Options of {@link DockerServiceRunner}. */
 export interface DockerServiceRunnerOptions {
@@ -159,14 +161,22 @@ export class DockerServiceRunner implements ServiceRunner {
       });
       return handle;
     } catch (error) {
-      if (container) await removeContainer(container);
+      if (container) {
+        const lost = error instanceof EngineUnavailableError;
+        await removeContainer(this.engine, container, lost ? LOST_ENGINE_CLEANUP_MS : undefined);
+      }
       await sink.close();
       throw error;
     }
   }
 }
 
-/** A running service container. */
+/**
+ * A running service container. Its `exited` resolves when the container
+ * exits on its own, and rejects with {@link EngineUnavailableError} when the
+ * engine goes away while it runs (see {@link waitForExit}); a rejection
+ * nobody listens to is not reported as unhandled.
+ */
 class DockerServiceHandle implements ServiceHandle {
   readonly name: string;
   readonly id: string;
@@ -179,6 +189,8 @@ class DockerServiceHandle implements ServiceHandle {
   private readonly outputDone: Promise<void>;
   private readonly closeSink: () => Promise<void>;
   private stopping: Promise<void> | undefined;
+  /** Aborted by `stop()`: the exit watch ends. */
+  private readonly watch = new AbortController();
 
   constructor(options: {
     engine: DockerEngine;
@@ -199,14 +211,24 @@ class DockerServiceHandle implements ServiceHandle {
     this.ring = options.ring;
     this.outputDone = options.outputDone;
     this.closeSink = options.closeSink;
-    this.exited = new Promise((resolve) => {
-      this.container.wait().then(
-        (result: { StatusCode: number }) => {
-          if (this.stopping === undefined) resolve({ exitCode: result.StatusCode });
+    this.exited = new Promise((resolve, reject) => {
+      waitForExit({
+        engine: this.engine,
+        container: this.container,
+        what: `service "${this.name}"`,
+        outputEnded: this.outputDone,
+        signal: this.watch.signal,
+      }).then(
+        ({ exitCode }) => {
+          if (this.stopping === undefined) resolve({ exitCode });
         },
-        () => undefined,
+        (error: unknown) => {
+          // Other failures (the watch aborted by stop()) leave it pending, as a stopped service does.
+          if (this.stopping === undefined && error instanceof EngineUnavailableError) reject(error);
+        },
       );
     });
+    this.exited.catch(() => undefined);
   }
 
   logTail(n: number): string[] {
@@ -216,10 +238,30 @@ class DockerServiceHandle implements ServiceHandle {
   /**
    * `docker exec` of a command probe in the container. Rejects with
    * {@link ExecTimeoutError} after `timeoutMs` (the exec'd process is left
-   * to finish, as Docker's own health checks do), and with the engine's
-   * error when the exec cannot be made.
+   * to finish, as Docker's own health checks do), with
+   * {@link EngineUnavailableError} when the engine cannot be reached or goes
+   * away during the probe, and with the engine's error when the exec cannot
+   * be made.
    */
   async exec(command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    try {
+      return await this.execOnce(command, timeoutMs);
+    } catch (error) {
+      if (error instanceof EngineUnavailableError) {
+        throw engineLostError(
+          this.engine,
+          `a command probe of service "${this.name}" was running`,
+          error,
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async execOnce(
+    command: string[],
+    timeoutMs: number,
+  ): Promise<{ exitCode: number; output: string }> {
     const exec = await this.engine.call(() =>
       this.container.exec({ Cmd: command, AttachStdout: true, AttachStderr: true }),
     );
@@ -265,15 +307,22 @@ class DockerServiceHandle implements ServiceHandle {
     return { host: this.address || '127.0.0.1', port };
   }
 
-  /** `docker stop -t ceil(graceMs / 1000)`, then removes the container. Idempotent, never throws. */
+  /**
+   * `docker stop -t ceil(graceMs / 1000)`, then removes the container.
+   * Idempotent, never throws; when the engine is gone it gives up after
+   * {@link LOST_ENGINE_CLEANUP_MS} (leftovers are found by label).
+   */
   stop(graceMs: number = DEFAULT_CONTAINER_SERVICE_GRACE_MS): Promise<void> {
     this.stopping ??= (async () => {
+      this.watch.abort();
+      let lost = false;
       try {
         await stopContainer(this.engine, this.container, graceMs);
-      } catch {
+      } catch (error) {
         // stop() never throws; leftovers are found by label.
+        lost = error instanceof EngineUnavailableError;
       }
-      await removeContainer(this.container);
+      await removeContainer(this.engine, this.container, lost ? LOST_ENGINE_CLEANUP_MS : undefined);
       await settlesWithin(this.outputDone, 2000);
       await this.closeSink();
     })();

@@ -14,10 +14,11 @@ import {
   LABEL_STEP,
   type StepExecutor,
 } from '../types.js';
-import { apiMessage, settlesWithin } from './api.js';
+import { apiMessage, engineLostError, settlesWithin } from './api.js';
 import {
   DEFAULT_CONTAINER_STEP_GRACE_MS,
   LABEL_KIND,
+  LOST_ENGINE_CLEANUP_MS,
   pipeContainerOutput,
   removeContainer,
   signalOf,
@@ -26,6 +27,7 @@ import {
   toEnvList,
 } from './containers.js';
 import type { DockerEngine } from './engine.js';
+import { waitForExit } from './exit-watch.js';
 
 /** Options of {@link DockerExecutor}. */
 export interface DockerExecutorOptions {
@@ -57,9 +59,18 @@ export class DockerExecutor implements StepExecutor {
    * `Cmd` is `spec.command` (the image's entrypoint is kept), `WorkingDir`
    * `spec.workdir`, `Env` `spec.env` only (the runner's environment is not
    * passed into containers). A missing image or command, a non-zero exit, a
-   * timeout and an abort are results; an out-of-memory kill says so.
+   * timeout and an abort are results; an out-of-memory kill says so. An
+   * abort that breaks the image's pull is a cancellation, not an engine
+   * failure.
    *
-   * @throws EngineUnavailableError when the engine cannot be reached.
+   * @throws EngineUnavailableError when the engine cannot be reached or does
+   *   not answer at any call (`cannot reach the Docker engine at <address>:
+   *   <reason>`), or goes away while the container runs or just as it ends
+   *   (`the Docker engine at <address> went away while step "<id>" was
+   *   running (<reason>)`, see {@link waitForExit}). The container is then
+   *   left as it is (removal is tried for at most
+   *   {@link LOST_ENGINE_CLEANUP_MS}); its labels let `removeRunLeftovers`
+   *   find it.
    */
   async runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     const started = performance.now();
@@ -84,8 +95,8 @@ export class DockerExecutor implements StepExecutor {
     try {
       await this.engine.ensureStepImage(spec.image, { signal: spec.signal });
     } catch (error) {
-      if (error instanceof EngineUnavailableError) throw error;
       if (spec.signal.aborted) return cancelledResult();
+      if (error instanceof EngineUnavailableError) throw error;
       return failed((error as Error).message);
     }
     const network = this.network ?? (await this.engine.createRunNetwork(spec.runId));
@@ -93,6 +104,7 @@ export class DockerExecutor implements StepExecutor {
 
     const sink = await openOutputSink({ logFile: spec.logFile, onOutput: spec.onOutput });
     let container: Dockerode.Container | undefined;
+    let engineLost = false;
     try {
       try {
         container = await this.engine.call(() =>
@@ -147,21 +159,31 @@ export class DockerExecutor implements StepExecutor {
           stopping ??= stopContainer(this.engine, created, this.graceMs).catch(() => undefined);
         },
       });
-      let exit: { StatusCode: number };
+      const what = `step "${spec.stepId}"`;
+      let exitCode: number;
       try {
-        exit = await this.engine.call(() => created.wait());
+        ({ exitCode } = await waitForExit({
+          engine: this.engine,
+          container: created,
+          what,
+          outputEnded: outputDone,
+        }));
       } finally {
         watch.dispose();
       }
       const { timedOut, cancelled } = watch;
       await stopping;
       await settlesWithin(outputDone, 2000);
-      const state = await this.engine
-        .call(() => created.inspect())
-        .then((info) => info.State)
-        .catch(() => undefined);
+      let state: Dockerode.ContainerInspectInfo['State'] | undefined;
+      try {
+        state = (await this.engine.call(() => created.inspect())).State;
+      } catch (error) {
+        // The engine went away as the container ended: its exit may be the
+        // engine's doing (a daemon that stops kills its containers).
+        if (error instanceof EngineUnavailableError)
+          throw engineLostError(this.engine, `${what} was running`, error);
+      }
 
-      const exitCode = exit.StatusCode;
       const durationMs = elapsed();
       if (timedOut || cancelled) {
         const signal = signalOf(exitCode);
@@ -185,8 +207,17 @@ export class DockerExecutor implements StepExecutor {
       }
       if (exitCode === 0) return { exitCode, timedOut, cancelled, durationMs };
       return { exitCode, timedOut, cancelled, error: `exit code ${exitCode}`, durationMs };
+    } catch (error) {
+      engineLost = error instanceof EngineUnavailableError;
+      throw error;
     } finally {
-      if (container) await removeContainer(container);
+      if (container) {
+        await removeContainer(
+          this.engine,
+          container,
+          engineLost ? LOST_ENGINE_CLEANUP_MS : undefined,
+        );
+      }
       await sink.close();
     }
   }
