@@ -28,6 +28,16 @@ export {
   type Executors,
   ServiceStartError,
 } from './executors/types.js';
+export {
+  InvalidConfigError,
+  type LintResult,
+  lint,
+  listRuns,
+  plan,
+  type RunHandle,
+  type StartRunOptions,
+  startRun,
+} from './library.js';
 export { compilePlan, type Plan, PlanError, type PlanNode } from './plan/compile.js';
 export { planToJson, renderPlanText } from './plan/render.js';
 export { ListrReporter } from './report/listr.js';

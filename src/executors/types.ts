@@ -81,7 +81,11 @@ export interface ServiceHandle {
   readonly endpoint: ServiceEndpoint;
   /** Container id or process group id, for the store. */
   readonly id: string;
-  /** Resolves when the service exits on its own (not after `stop()`), with its exit code. */
+  /**
+   * Resolves when the service exits on its own (not after `stop()`), with its
+   * exit code; rejects with {@link EngineUnavailableError} when its runtime
+   * goes away (the Docker engine).
+   */
   readonly exited: Promise<{ exitCode: number | null }>;
   /** The last `n` lines of its output, for error messages. */
   logTail(n: number): string[];

@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import type { ProbeSpec } from '../config/model.js';
 import { ExecTimeoutError } from '../executors/errors.js';
 import type { ServiceHandle } from '../executors/types.js';
+import { EngineUnavailableError } from '../executors/types.js';
 
 /** The outcome of one probe. `error` is one line, e.g. `GET http://127.0.0.1:49153/health: expected status 200, got 503`. */
 export type ProbeResult = { ok: true } | { ok: false; error: string };
@@ -158,6 +159,8 @@ async function probeCommand(
     if (error instanceof ExecTimeoutError) {
       return { ok: false, error: `command timed out after ${error.timeoutMs} ms` };
     }
+    // The engine went away: not the service's health, the run's infrastructure.
+    if (error instanceof EngineUnavailableError) throw error;
     return { ok: false, error: `command failed: ${describeError(error, timeoutMs)}` };
   }
 }

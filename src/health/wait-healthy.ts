@@ -5,6 +5,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HealthCheck } from '../config/model.js';
+import { EngineUnavailableError } from '../executors/types.js';
 import type { ProbeResult } from './probe.js';
 
 /** Time source of the probe loop; a fake one makes the loop testable without waiting. */
@@ -87,6 +88,10 @@ export async function waitHealthy(options: WaitHealthyOptions): Promise<HealthOu
   // Exit and abort both interrupt whatever the loop is waiting on.
   const interrupt = new AbortController();
   let exit: { exitCode: number | null } | undefined;
+  // `exited` rejecting means the service's runtime itself is gone (the Docker
+  // engine went away): that is not the service's health, it ends the wait
+  // with the error.
+  let lost: { error: unknown } | undefined;
   const onAbort = (): void => interrupt.abort();
   signal.addEventListener('abort', onAbort, { once: true });
   exited?.then(
@@ -94,7 +99,10 @@ export async function waitHealthy(options: WaitHealthyOptions): Promise<HealthOu
       exit = info;
       interrupt.abort();
     },
-    () => undefined,
+    (error: unknown) => {
+      lost = { error };
+      interrupt.abort();
+    },
   );
 
   const retries = Math.max(1, check.retries);
@@ -106,6 +114,7 @@ export async function waitHealthy(options: WaitHealthyOptions): Promise<HealthOu
   /** The outcome when the wait was interrupted, if it was. Abort wins over exit. */
   const interrupted = (): HealthOutcome | undefined => {
     if (signal.aborted) return { status: 'cancelled' };
+    if (lost !== undefined) throw lost.error;
     if (exit !== undefined) {
       return {
         status: 'exited',
@@ -151,11 +160,15 @@ export async function waitHealthy(options: WaitHealthyOptions): Promise<HealthOu
   }
 }
 
-/** Runs a probe, turning a rejection (a bug in the probe) into a failed result. */
+/**
+ * Runs a probe, turning a rejection (a bug in the probe) into a failed
+ * result; an `EngineUnavailableError` (the engine went away) is rethrown.
+ */
 async function safeProbe(probe: () => Promise<ProbeResult>): Promise<ProbeResult> {
   try {
     return await probe();
   } catch (error) {
+    if (error instanceof EngineUnavailableError) throw error;
     return { ok: false, error: error instanceof Error ? error.message : String(error) };
   }
 }

@@ -54,6 +54,8 @@ export interface RunWorkflowOptions {
   from?: string;
   /** Aborting cancels the run: no new steps, running ones killed, services stopped. */
   signal?: AbortSignal;
+  /** Aborting pauses the run, as `agent pause` does: no new step starts, running ones finish. */
+  pauseSignal?: AbortSignal;
   /** Receives every event once it is stored. */
   onEvent?: EventListener;
   /** The runner's environment, for `from: env` and process steps. Default `process.env`. */
@@ -238,6 +240,12 @@ class Execution {
     const onAbort = () => this.requestCancel('cancelled by signal');
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort);
+    const onPause = () => {
+      this.pauseRequested = true;
+      this.wake();
+    };
+    if (options.pauseSignal?.aborted) onPause();
+    options.pauseSignal?.addEventListener('abort', onPause);
     this.services = new Services({
       runId: this.runId,
       file: plan.file,
@@ -291,6 +299,7 @@ class Execution {
       throw this.fatal;
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
+      options.pauseSignal?.removeEventListener('abort', onPause);
       await lease.release();
     }
   }

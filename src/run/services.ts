@@ -286,7 +286,8 @@ export class Services {
           this.ctx.onFatal(error);
         }
       },
-      () => {},
+      // The runtime itself went away (the Docker engine): the run ends (exit 4).
+      (error: unknown) => this.ctx.onFatal(error),
     );
   }
 
