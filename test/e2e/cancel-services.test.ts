@@ -7,6 +7,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findRunProcesses } from '../../src/executors/sweep.js';
 import { waitFor } from '../helpers/processes.js';
 import {
   agent,
@@ -53,6 +54,8 @@ spec:
     await waitFor(() => stdout().includes('step wait: started'), {
       timeoutMs: 30_000,
       intervalMs: 50,
+    }).catch((e) => {
+      throw new Error(`${e.message}; stdout so far:\n${stdout()}`);
     });
     const sent = Date.now();
     child.kill('SIGTERM');
@@ -99,15 +102,24 @@ spec:
     await waitFor(() => stdout().includes('step use: started'), {
       timeoutMs: 30_000,
       intervalMs: 50,
+    }).catch((e) => {
+      throw new Error(`${e.message}; stdout so far:\n${stdout()}`);
     });
+    const runId = /^run (\S+):/m.exec(stdout())?.[1] ?? '';
     first.kill('SIGKILL');
     await first;
     expect(await portInUse(port)).toBe(true); // the orphaned service still holds it
+    // Its runner is gone: the run reads `interrupted`, not `running`.
+    const listed = await agent(['runs', '--json'], { cwd: dir });
+    expect(JSON.parse(listed.stdout)[0]).toMatchObject({ id: runId, status: 'interrupted' });
+    expect(findRunProcesses({ runId }).processes.length).toBeGreaterThan(0);
 
     const resumed = await agent(['run', '--resume'], { cwd: dir });
     expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('step use | used');
     expect(await portInUse(port)).toBe(false);
+    // No process of the first session survives: found by AGENT_RUN_ID, not only by the port.
+    expect(findRunProcesses({ runId }).processes).toEqual([]);
   });
 });
 

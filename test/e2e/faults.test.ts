@@ -4,12 +4,12 @@
  * run recorded `running` forever.
  */
 
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/processes.js';
-import { agentBin, cliEnv, collectStdout, readState, spawnAgent, tempDir } from './cli.js';
+import { agent, agentBin, cliEnv, collectStdout, readState, spawnAgent, tempDir } from './cli.js';
 
 const chatty = `apiVersion: agentfile/v1
 kind: Workflow
@@ -63,5 +63,44 @@ describe('SIGHUP (a closed terminal)', () => {
     expect(r.stderr).toMatch(/SIGHUP received, cancelling the run/);
     const runs = readState(dir, (db) => db.prepare('SELECT status FROM runs').all());
     expect(runs).toEqual([{ status: 'cancelled' }]);
+  });
+});
+
+describe('names and paths a hostile user tries', () => {
+  it('a 300-character step id runs: its log file name cannot overflow', async () => {
+    const dir = await tempDir();
+    const id = `s${'x'.repeat(299)}`;
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: long }\nspec:\n  steps:\n    ${id}:\n      run: echo long\n`,
+    );
+    const lint = await agent(['lint'], { cwd: dir });
+    expect(lint.exitCode).toBe(0);
+    const r = await agent(['run'], { cwd: dir });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`step ${id} | long`);
+    const logFile = readState(dir, (db) => db.prepare('SELECT log_file FROM attempts').get()) as {
+      log_file: string;
+    };
+    expect(basename(logFile.log_file).length).toBeLessThanOrEqual(255);
+    expect(await readFile(logFile.log_file, 'utf8')).toContain('long');
+  });
+
+  it('AGENTFILE_STATE under /proc: exit 4 at once with one line, no spinning', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      'apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: p }\nspec:\n  steps:\n    a:\n      run: "true"\n',
+    );
+    const r = await agent(['run'], {
+      cwd: dir,
+      env: { AGENTFILE_STATE: '/proc/nope/state.db' },
+      timeoutMs: 30_000, // a hang (the old busy loop) fails here instead of blocking the suite
+    });
+    expect(r.exitCode).toBe(4);
+    expect(r.stderr.split('\n')[0]).toMatch(
+      /^agent: cannot create the state store at \/proc\/nope\/state\.db: /,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
