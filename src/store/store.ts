@@ -23,7 +23,13 @@ import type { AttemptPatch, Effect, RunPatch, StepPatch } from './effects.js';
 import { toStoreError } from './errors.js';
 import { migrate } from './migrations.js';
 import { prepareStateDir } from './paths.js';
-import type { AttemptRecord, LeaseRecord, RunRecord, StepRecord } from './types.js';
+import type {
+  AcquireLeaseInput,
+  AttemptRecord,
+  LeaseRecord,
+  RunRecord,
+  StepRecord,
+} from './types.js';
 import { LockedError, StoreError } from './types.js';
 
 /** One row of the append-only event log, as stored. */
@@ -78,20 +84,6 @@ export interface CreateRunInput {
   /** In plan order; `getSteps` returns them in this order. */
   nodes: StoreNodeInput[];
   createdAt: number;
-}
-
-/** Input of {@link Store.acquireLease}. Times are epoch ms. */
-export interface AcquireLeaseInput {
-  /** What is locked, e.g. {@link workflowLeaseKey}'s result. */
-  key: string;
-  runId: string;
-  /** The holder's process id (`process.pid`). */
-  pid: number;
-  /** The holder's host name (`os.hostname()`). */
-  host: string;
-  /** The lease expires this many ms after `now` unless renewed. */
-  ttlMs: number;
-  now: number;
 }
 
 /** Identity of a lease holder; defaults to this process (`process.pid`, `os.hostname()`). */
