@@ -3,22 +3,44 @@
  * local processes through execa.
  *
  * Every attempt is started with `detached: true`, so it leads its own process
- * group (pgid = pid). Stopping it (timeout, abort, `stop()`) signals the whole
- * group: SIGTERM, then SIGKILL after a grace period, execa's "graceful stop,
- * then force kill after a delay" applied to the group so that the children of
- * a `sh -c` script die with it. When the main process of an attempt exits on
- * its own, whatever it left running in its group is stopped the same way (as
- * CI runners do at the end of a job), so a stray background process cannot
- * hold the step open through its inherited stdout.
+ * group (pgid = pid), and with `AGENT_RUN_ID`, `AGENT_STEP_ID` and
+ * `AGENT_ATTEMPT` in its environment (services: `AGENT_RUN_ID`), which every
+ * process it forks inherits.
+ *
+ * An attempt ends when its main process exits, on its own or because it was
+ * stopped (timeout, abort, `stop()`): SIGTERM to the whole group, then SIGKILL
+ * after a grace period, execa's "graceful stop, then force kill after a
+ * delay" applied to the group so that the children of a `sh -c` script die
+ * with it. The attempt does not wait for its stdout and stderr to close: a
+ * descendant that left the group (`setsid cmd &`) would hold them open for as
+ * long as it lives, and with them the step and its timeout.
+ *
+ * Once the main process has exited, whatever it left behind is stopped (as
+ * CI runners do at the end of a job): the live members of its group and, on
+ * Linux, every process whose environment carries the attempt's run, step and
+ * attempt wherever it went ({@link sweepRunProcesses}): SIGTERM, SIGKILL
+ * after the grace. Then the output still in the pipes is read until they
+ * close, at most {@link DRAIN_MS}; a pipe still held after that (by a process
+ * the sweep cannot see) is closed on our side. Output already written is
+ * kept in every case.
  */
 
-import { readdirSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream';
 import { execa, type Result } from 'execa';
 import { watchAttempt } from './attempt-watch.js';
 import { ExecTimeoutError } from './errors.js';
-import { openOutputSink, RingBuffer } from './output.js';
+import { MAX_LINE_BYTES, type OutputSink, openOutputSink, RingBuffer } from './output.js';
+import {
+  ENV_ATTEMPT,
+  ENV_RUN_ID,
+  ENV_STEP_ID,
+  findRunProcesses,
+  type ProcessQuery,
+  sweepRunProcesses,
+} from './sweep.js';
 import type {
   AttemptResult,
   AttemptSpec,
@@ -35,6 +57,15 @@ export const DEFAULT_STEP_GRACE_MS = 2000;
 export const DEFAULT_SERVICE_GRACE_MS = 10_000;
 /** Lines of output a service keeps for {@link ServiceHandle.logTail}. */
 export const DEFAULT_LOG_TAIL_LINES = 200;
+/**
+ * ms to keep reading the pipes of an attempt once its processes are gone,
+ * before closing them on our side: long enough for the kernel to hand over
+ * what is buffered, short enough that a holder the sweep cannot see (one
+ * that cleared its environment) delays the end of the attempt by no more.
+ */
+export const DRAIN_MS = 2000;
+/** Bytes of output a command probe keeps (the rest is dropped): see {@link ServiceHandle.exec}. */
+export const PROBE_OUTPUT_BYTES = MAX_LINE_BYTES;
 
 /**
  * Sends `signal` to every process of the process group `pgid`
@@ -64,43 +95,23 @@ export function killProcessGroup(pgid: number, signal: NodeJS.Signals = 'SIGTERM
  * process of that group still carries `AGENT_RUN_ID=<runId>` in its
  * environment (every step and service of a run does): a pid recorded before
  * a crash may belong to an unrelated process by now, and must not be killed
- * on the strength of the number alone. Reads `/proc`; where there is none
- * (not Linux), kills nothing.
+ * on the strength of the number alone. Reads `/proc` (see
+ * {@link findRunProcesses}); where there is none (not Linux), kills nothing.
+ * Escaped members of the run, outside the group, are for
+ * {@link sweepRunProcesses}.
  *
  * @returns true when the group was ours and was signalled.
  */
 export function killLeftoverGroup(pgid: number, runId: string): boolean {
   if (!Number.isInteger(pgid) || pgid <= 1) return false;
-  if (!groupCarriesRun(pgid, `AGENT_RUN_ID=${runId}`)) return false;
+  const ours = findRunProcesses({ runId }).processes.some((p) => p.pgid === pgid);
+  if (!ours) return false;
   return killProcessGroup(pgid, 'SIGKILL');
-}
-
-/** True when some process of group `pgid` has `marker` as an entry of its environment. */
-function groupCarriesRun(pgid: number, marker: string): boolean {
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-  } catch {
-    return false;
-  }
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // Fields after the parenthesised command name: state ppid pgrp ...
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(rest[2]) !== pgid) continue;
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-      if (environ.includes(marker)) return true;
-    } catch {
-      // The process ended meanwhile, or is not ours to read.
-    }
-  }
-  return false;
 }
 
 /** Options of {@link ProcessExecutor}. */
 export interface ProcessExecutorOptions {
-  /** ms between SIGTERM and SIGKILL when a step attempt times out or is cancelled. Default {@link DEFAULT_STEP_GRACE_MS}. */
+  /** ms between SIGTERM and SIGKILL when a step attempt times out or is cancelled, or leaves processes behind. Default {@link DEFAULT_STEP_GRACE_MS}. */
   graceMs?: number;
   /** Base environment the step's `env` is merged over. Default: `process.env` of the runner. */
   baseEnv?: NodeJS.ProcessEnv;
@@ -129,6 +140,88 @@ function spawnGroup(options: {
 }
 
 type Subprocess = ReturnType<typeof spawnGroup>;
+
+/** How the main process of a group ended, from the child's `exit` event. */
+interface LeaderExit {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * The exit of the main process, which comes before its pipes close when
+ * something else holds them. `done` is set synchronously in the `exit`
+ * handler, so a timer firing afterwards already sees it.
+ */
+function watchExit(subprocess: Subprocess): { exit: Promise<LeaderExit>; readonly done: boolean } {
+  let done = false;
+  const exit = new Promise<LeaderExit>((resolve) => {
+    subprocess.once('exit', (exitCode, signal) => {
+      done = true;
+      resolve({ exitCode, signal });
+    });
+  });
+  return {
+    exit,
+    get done() {
+      return done;
+    },
+  };
+}
+
+/** The pipes of a subprocess being read, and how to stop reading them. */
+interface Pipes {
+  /** Settles once both pipes are closed and what they carried has been handled. */
+  readonly done: Promise<void>;
+  /** Closes the pipes on our side; `done` then settles once what was read is handled. */
+  abandon(): void;
+}
+
+/** Settles when `stream` has finished, errored or been destroyed; never rejects. */
+function ended(stream: Readable | Writable): Promise<void> {
+  return new Promise((resolve) => {
+    finished(stream, () => resolve());
+  });
+}
+
+/** Pipes stdout and stderr into `sink`, with backpressure (see {@link OutputSink.writable}). */
+function pipeToSink(subprocess: Subprocess, sink: OutputSink): Pipes {
+  const pairs: [Readable, Writable][] = [];
+  if (subprocess.stdout) pairs.push([subprocess.stdout, sink.writable('stdout')]);
+  if (subprocess.stderr) pairs.push([subprocess.stderr, sink.writable('stderr')]);
+  for (const [readable, writable] of pairs) readable.pipe(writable);
+  return {
+    done: Promise.all(pairs.map(([, writable]) => ended(writable))).then(() => undefined),
+    abandon() {
+      for (const [readable, writable] of pairs) {
+        readable.unpipe(writable);
+        readable.destroy();
+        writable.end();
+      }
+    },
+  };
+}
+
+/** Collects up to `maxBytes` of stdout and stderr together (for command probes). */
+function collectOutput(subprocess: Subprocess, maxBytes: number): Pipes & { text(): string } {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  const streams = [subprocess.stdout, subprocess.stderr].filter((s): s is Readable => !!s);
+  for (const stream of streams) {
+    stream.on('data', (chunk: Buffer) => {
+      if (bytes >= maxBytes) return;
+      const kept = chunk.subarray(0, maxBytes - bytes);
+      chunks.push(kept);
+      bytes += kept.length;
+    });
+  }
+  return {
+    done: Promise.all(streams.map(ended)).then(() => undefined),
+    abandon() {
+      for (const stream of streams) stream.destroy();
+    },
+    text: () => Buffer.concat(chunks).toString('utf8'),
+  };
+}
 
 /** A one-line reason for a spawn failure (`command not found: foo`), from execa's result. */
 function spawnFailure(result: Result, command: string[]): string {
@@ -169,29 +262,42 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
 }
 
 /**
- * Stops a process group: SIGTERM to the group, SIGKILL after `graceMs` when
- * `done` (the subprocess, which settles once every holder of its pipes is
- * gone) has not settled. As a last resort, when something outside the group
- * still holds the pipes 2 s after SIGKILL, the pipes are closed on our side.
+ * Stops a running group: SIGTERM to the group, SIGKILL after `graceMs` when
+ * its main process has not exited by then (`exit` has not settled).
  */
-async function terminateGroup(
-  pgid: number,
-  subprocess: Subprocess,
-  graceMs: number,
-): Promise<NodeJS.Signals | undefined> {
-  if (!killProcessGroup(pgid, 'SIGTERM')) return undefined;
-  if (await settlesWithin(subprocess, graceMs)) return 'SIGTERM';
+async function stopGroup(pgid: number, exit: Promise<unknown>, graceMs: number): Promise<void> {
+  if (!killProcessGroup(pgid, 'SIGTERM')) return;
+  if (await settlesWithin(exit, graceMs)) return;
   killProcessGroup(pgid, 'SIGKILL');
-  if (!(await settlesWithin(subprocess, 2000))) {
-    subprocess.stdout?.destroy();
-    subprocess.stderr?.destroy();
+}
+
+/**
+ * After the main process of group `pgid` exited: stops what it left (its
+ * group, and what `query` finds; SIGTERM, SIGKILL after `graceMs`), reads
+ * the pipes until they close or {@link DRAIN_MS} passed, and waits for execa
+ * to settle.
+ */
+async function finishGroup(options: {
+  subprocess: Subprocess;
+  pgid: number;
+  query: Omit<ProcessQuery, 'processGroup'>;
+  pipes: Pipes;
+  graceMs: number;
+}): Promise<void> {
+  const { subprocess, pgid, pipes } = options;
+  try {
+    await sweepRunProcesses({ ...options.query, processGroup: pgid, graceMs: options.graceMs });
+  } catch {
+    // Only an invalid query throws, and a spawned pid is always > 1.
   }
-  return 'SIGKILL';
+  if (!(await settlesWithin(pipes.done, DRAIN_MS))) pipes.abandon();
+  await pipes.done;
+  await subprocess;
 }
 
 /**
  * Runs step attempts as local processes and starts `runtime: process`
- * services. See the module docs for how process groups are stopped.
+ * services. See the module docs for how an attempt ends and what is stopped.
  */
 export class ProcessExecutor implements StepExecutor, ServiceRunner {
   private readonly graceMs: number;
@@ -205,10 +311,13 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
   }
 
   /**
-   * Runs one attempt. `spec.env` is merged over the runner's environment;
-   * `spec.workdir` must be an existing absolute directory. Never throws for
-   * a failing step: a missing command, a non-zero exit, a timeout
-   * (`timedOut`) or an abort (`cancelled`) are all results.
+   * Runs one attempt. `spec.env` is merged over the runner's environment, and
+   * `AGENT_RUN_ID`, `AGENT_STEP_ID`, `AGENT_ATTEMPT` over that, from
+   * `spec.runId`, `spec.stepId`, `spec.attempt`; `spec.workdir` must be an
+   * existing absolute directory. The result is that of the main process
+   * (see the module docs). Never throws for a failing step: a missing
+   * command, a non-zero exit, a timeout (`timedOut`) or an abort
+   * (`cancelled`) are all results.
    *
    * @throws only when the log file cannot be created.
    */
@@ -239,26 +348,38 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
     const subprocess = spawnGroup({
       command: spec.command,
       cwd: spec.workdir,
-      env: { ...this.baseEnv, ...spec.env },
-    });
-    subprocess.stdout?.on('data', (chunk: Buffer) => sink.stdout.push(chunk));
-    subprocess.stderr?.on('data', (chunk: Buffer) => sink.stderr.push(chunk));
-
-    const pid = subprocess.pid;
-    let stopping: Promise<NodeJS.Signals | undefined> | undefined;
-    const watch = watchAttempt({
-      timeoutMs: pid !== undefined ? spec.timeoutMs : undefined,
-      signal: spec.signal,
-      stopping: () => stopping !== undefined,
-      stop: () => {
-        if (pid !== undefined) stopping ??= terminateGroup(pid, subprocess, this.graceMs);
+      env: {
+        ...this.baseEnv,
+        ...spec.env,
+        [ENV_RUN_ID]: spec.runId,
+        [ENV_STEP_ID]: spec.stepId,
+        [ENV_ATTEMPT]: String(spec.attempt),
       },
     });
-    // The leader is gone: stop whatever it left behind in its group.
-    subprocess.once('exit', () => {
-      if (pid !== undefined) stopping ??= terminateGroup(pid, subprocess, this.graceMs);
+    const pid = subprocess.pid;
+    if (pid === undefined) {
+      const result = await subprocess;
+      await sink.close();
+      return {
+        exitCode: null,
+        timedOut: false,
+        cancelled: false,
+        error: spawnFailure(result, spec.command),
+        durationMs: elapsed(),
+      };
+    }
+    const pipes = pipeToSink(subprocess, sink);
+    const leader = watchExit(subprocess);
+    let stopping: Promise<void> | undefined;
+    const watch = watchAttempt({
+      timeoutMs: spec.timeoutMs,
+      signal: spec.signal,
+      stopping: () => leader.done || stopping !== undefined,
+      stop: () => {
+        stopping ??= stopGroup(pid, leader.exit, this.graceMs);
+      },
     });
-    if (pid !== undefined && spec.onStarted) {
+    if (spec.onStarted) {
       try {
         spec.onStarted({ pid });
       } catch {
@@ -266,24 +387,20 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
       }
     }
 
-    const result = await subprocess;
+    const { exitCode, signal } = await leader.exit;
     watch.dispose();
     const { timedOut, cancelled } = watch;
     await stopping;
+    await finishGroup({
+      subprocess,
+      pgid: pid,
+      query: { runId: spec.runId, stepId: spec.stepId, attempt: spec.attempt },
+      pipes,
+      graceMs: this.graceMs,
+    });
     await sink.close();
 
     const durationMs = elapsed();
-    if (pid === undefined) {
-      return {
-        exitCode: null,
-        timedOut: false,
-        cancelled: false,
-        error: spawnFailure(result, spec.command),
-        durationMs,
-      };
-    }
-    const exitCode = result.exitCode ?? null;
-    const signal = result.signal;
     const base = { exitCode, timedOut, cancelled, durationMs, ...(signal ? { signal } : {}) };
     if (timedOut) return { ...base, error: `timed out after ${spec.timeoutMs} ms` };
     if (cancelled) return { ...base, error: 'cancelled' };
@@ -294,8 +411,9 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
   /**
    * Starts a `runtime: process` service: `agent.command` in `agent.workdir`
    * (default: the directory of the agent's file), with `spec.env` merged over
-   * the runner's environment. Its ports are its own: the endpoint maps each
-   * container port to the same port on 127.0.0.1.
+   * the runner's environment and `AGENT_RUN_ID` from `spec.runId`. Its ports
+   * are its own: the endpoint maps each container port to the same port on
+   * 127.0.0.1.
    *
    * @throws ServiceStartError when the agent has no command, the working
    *   directory is missing or the command cannot be started.
@@ -312,12 +430,10 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
     if (workdirProblem !== undefined) {
       throw new ServiceStartError(`service "${spec.name}": ${workdirProblem}`);
     }
-    const env = { ...this.baseEnv, ...spec.env };
+    const env = { ...this.baseEnv, ...spec.env, [ENV_RUN_ID]: spec.runId };
     const ring = new RingBuffer(this.logTailLines);
     const sink = await openOutputSink({ logFile: spec.logFile, onOutput: spec.onOutput, ring });
     const subprocess = spawnGroup({ command: agent.command, cwd, env });
-    subprocess.stdout?.on('data', (chunk: Buffer) => sink.stdout.push(chunk));
-    subprocess.stderr?.on('data', (chunk: Buffer) => sink.stderr.push(chunk));
     const pid = subprocess.pid;
     if (pid === undefined) {
       const result = await subprocess;
@@ -333,6 +449,7 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
       name: spec.name,
       pid,
       subprocess,
+      pipes: pipeToSink(subprocess, sink),
       ports,
       ring,
       closeSink: () => sink.close(),
@@ -349,7 +466,7 @@ class ProcessServiceHandle implements ServiceHandle {
   readonly endpoint: { host: string; ports: Record<number, number> };
   readonly exited: Promise<{ exitCode: number | null }>;
   private readonly pid: number;
-  private readonly subprocess: Subprocess;
+  private readonly leader: ReturnType<typeof watchExit>;
   private readonly ring: RingBuffer;
   private readonly cwd: string;
   private readonly env: NodeJS.ProcessEnv;
@@ -360,6 +477,7 @@ class ProcessServiceHandle implements ServiceHandle {
     name: string;
     pid: number;
     subprocess: Subprocess;
+    pipes: Pipes;
     ports: Record<number, number>;
     ring: RingBuffer;
     closeSink: () => Promise<void>;
@@ -369,22 +487,28 @@ class ProcessServiceHandle implements ServiceHandle {
     this.name = options.name;
     this.pid = options.pid;
     this.id = String(options.pid);
-    this.subprocess = options.subprocess;
     this.endpoint = { host: '127.0.0.1', ports: options.ports };
     this.ring = options.ring;
     this.cwd = options.cwd;
     this.env = options.env;
-    let leftovers: Promise<unknown> | undefined;
-    this.subprocess.once('exit', () => {
-      leftovers = terminateGroup(this.pid, this.subprocess, DEFAULT_STEP_GRACE_MS);
-    });
-    this.done = this.subprocess.then(async () => {
-      await leftovers;
+    this.leader = watchExit(options.subprocess);
+    // Once the service's main process is gone: what it left in its group is
+    // stopped, its output read to the end. Escaped processes of the run are
+    // for the runner's sweep at the end of the run.
+    this.done = this.leader.exit.then(async () => {
+      await finishGroup({
+        subprocess: options.subprocess,
+        pgid: this.pid,
+        query: {},
+        pipes: options.pipes,
+        graceMs: DEFAULT_STEP_GRACE_MS,
+      });
       await options.closeSink();
     });
     this.exited = new Promise((resolve) => {
-      this.subprocess.then((result) => {
-        if (this.stopping === undefined) resolve({ exitCode: result.exitCode ?? null });
+      void this.done.then(async () => {
+        const { exitCode } = await this.leader.exit;
+        if (this.stopping === undefined) resolve({ exitCode });
       });
     });
   }
@@ -395,31 +519,38 @@ class ProcessServiceHandle implements ServiceHandle {
 
   /**
    * Runs a command probe as a local process in the service's working
-   * directory and environment. Rejects with {@link ExecTimeoutError} when it
-   * does not finish within `timeoutMs` (its process group is killed), with an
-   * Error when it cannot be started.
+   * directory and environment; `output` is the first
+   * {@link PROBE_OUTPUT_BYTES} bytes of its stdout and stderr. It ends when
+   * its main process exits; what it left in its group is stopped then.
+   * Rejects with {@link ExecTimeoutError} when it does not finish within
+   * `timeoutMs` (its process group is killed), with an Error when it cannot
+   * be started.
    */
   async exec(command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
     const subprocess = spawnGroup({ command, cwd: this.cwd, env: this.env });
-    const chunks: Buffer[] = [];
-    subprocess.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
-    subprocess.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk));
     const pid = subprocess.pid;
+    if (pid === undefined) throw new Error(spawnFailure(await subprocess, command));
+    const output = collectOutput(subprocess, PROBE_OUTPUT_BYTES);
+    const leader = watchExit(subprocess);
     let timedOut = false;
-    let stopping: Promise<unknown> | undefined;
+    let stopping: Promise<void> | undefined;
     const timer = setTimeout(() => {
+      if (leader.done) return;
       timedOut = true;
-      if (pid !== undefined) stopping ??= terminateGroup(pid, subprocess, 0);
+      stopping ??= stopGroup(pid, leader.exit, 0);
     }, timeoutMs);
-    subprocess.once('exit', () => {
-      if (pid !== undefined) stopping ??= terminateGroup(pid, subprocess, DEFAULT_STEP_GRACE_MS);
-    });
-    const result = await subprocess;
+    const { exitCode } = await leader.exit;
     clearTimeout(timer);
     await stopping;
-    if (pid === undefined) throw new Error(spawnFailure(result, command));
+    await finishGroup({
+      subprocess,
+      pgid: pid,
+      query: {},
+      pipes: output,
+      graceMs: DEFAULT_STEP_GRACE_MS,
+    });
     if (timedOut) throw new ExecTimeoutError(timeoutMs);
-    return { exitCode: result.exitCode ?? 128, output: Buffer.concat(chunks).toString('utf8') };
+    return { exitCode: exitCode ?? 128, output: output.text() };
   }
 
   probeAddress(port: number): { host: string; port: number } {
@@ -429,10 +560,12 @@ class ProcessServiceHandle implements ServiceHandle {
   /** SIGTERM to the process group, SIGKILL after `graceMs`; resolves once it is gone. */
   stop(graceMs: number = DEFAULT_SERVICE_GRACE_MS): Promise<void> {
     this.stopping ??= (async () => {
-      try {
-        await terminateGroup(this.pid, this.subprocess, graceMs);
-      } catch {
-        // stop() never throws; the group is gone or not ours to signal.
+      if (!this.leader.done) {
+        try {
+          await stopGroup(this.pid, this.leader.exit, graceMs);
+        } catch {
+          // stop() never throws; the group is gone or not ours to signal.
+        }
       }
       await this.done;
     })();

@@ -109,3 +109,23 @@ export function waitForOutput(child: ChildProcess, text: string): Promise<void> 
     child.once('exit', () => reject(new Error(`exited before writing ${JSON.stringify(text)}`)));
   });
 }
+
+/**
+ * Pids of the live processes whose environment has every one of `entries`
+ * (`NAME=value`), read from /proc independently of the code under test.
+ */
+export function pidsCarrying(...entries: string[]): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    let environ: string[];
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (entries.every((e) => environ.includes(e)) && processAlive(pid)) pids.push(pid);
+  }
+  return pids;
+}

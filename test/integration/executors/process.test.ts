@@ -169,7 +169,9 @@ describe('ProcessExecutor steps', () => {
     let pid: number | undefined;
     const result = await quick.runAttempt(
       attempt([process.execPath, join(fixtures, 'ignore-sigterm.mjs')], {
-        timeoutMs: 500,
+        // Long enough for node to start and install its handler on a loaded
+        // machine; at 500 ms a SIGTERM before that killed it (signal SIGTERM).
+        timeoutMs: 2000,
         onOutput: (_s, line) => lines.push(line),
         onStarted: (handle) => {
           pid = handle.pid;

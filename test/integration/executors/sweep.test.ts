@@ -15,18 +15,23 @@ afterEach(async () => {
   await sweepRunProcesses({ runId: runB });
 });
 
-/** Pids found for the query, once `count` of them are up. */
+/**
+ * The processes found for the query once their commands are exactly
+ * `commands` (in any order): forks in flight (a subshell before its exec)
+ * are waited out.
+ */
 async function waitForProcesses(
   query: Parameters<typeof findRunProcesses>[0],
-  count: number,
+  commands: string[],
 ): Promise<ReturnType<typeof findRunProcesses>['processes']> {
+  const expected = JSON.stringify([...commands].sort());
   let found = findRunProcesses(query).processes;
   await waitFor(
     () => {
       found = findRunProcesses(query).processes;
-      return found.length >= count;
+      return JSON.stringify(found.map((p) => p.command).sort()) === expected;
     },
-    { message: `expected ${count} processes for ${JSON.stringify(query)}` },
+    { message: `expected ${expected} for ${JSON.stringify(query)}` },
   );
   return found;
 }
@@ -39,11 +44,14 @@ describe('sweepRunProcesses on real processes', () => {
     const script = 'sleep 3001 & setsid sleep 3002 & setsid sh -c "sleep 3003 &"; wait';
     const leader = spawnWithRunEnv(['sh', '-c', script], { runId: runA, stepId: 's', attempt: 1 });
     const other = spawnWithRunEnv(['sleep', '3004'], { runId: runB, stepId: 's', attempt: 1 });
-    const found = await waitForProcesses({ runId: runA }, 4);
-    await waitForProcesses({ runId: runB }, 1);
+    const found = await waitForProcesses({ runId: runA }, [
+      `sh -c ${script}`,
+      'sleep 3001',
+      'sleep 3002',
+      'sleep 3003',
+    ]);
+    await waitForProcesses({ runId: runB }, ['sleep 3004']);
 
-    const commands = found.map((p) => p.command).sort();
-    expect(commands).toEqual([`sh -c ${script}`, 'sleep 3001', 'sleep 3002', 'sleep 3003']);
     const escaped = found.filter((p) => p.pgid !== leader.pid);
     expect(escaped.map((p) => p.command).sort()).toEqual(['sleep 3002', 'sleep 3003']);
     const orphan = found.find((p) => p.command === 'sleep 3003');
@@ -68,7 +76,7 @@ describe('sweepRunProcesses on real processes', () => {
     spawnWithRunEnv(['sleep', '3011'], { runId: runA, stepId: 'one', attempt: 1 });
     spawnWithRunEnv(['sleep', '3012'], { runId: runA, stepId: 'one', attempt: 2 });
     spawnWithRunEnv(['sleep', '3013'], { runId: runA, stepId: 'two', attempt: 1 });
-    await waitForProcesses({ runId: runA }, 3);
+    await waitForProcesses({ runId: runA }, ['sleep 3011', 'sleep 3012', 'sleep 3013']);
 
     const first = await sweepRunProcesses({ runId: runA, stepId: 'one', attempt: 1 });
     expect(first.processes.map((p) => p.command)).toEqual(['sleep 3011']);
@@ -89,7 +97,10 @@ describe('sweepRunProcesses on real processes', () => {
       { stdout: 'pipe' },
     );
     await waitForOutput(stubborn.child, 'ready');
-    await waitForProcesses({ runId: runA }, 2);
+    await waitForProcesses({ runId: runA }, [
+      'sleep 3021',
+      `${process.execPath} ${join(fixtures, 'ignore-sigterm.mjs')}`,
+    ]);
     const result = await sweepRunProcesses({ runId: runA, graceMs: 300, pollMs: 20 });
     const outcome = (pid: number | undefined) =>
       result.processes.find((p) => p.pid === pid)?.outcome;
