@@ -8,6 +8,7 @@
 
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
@@ -22,6 +23,7 @@ const header = (name: string) =>
 const waitForFile = (file: string) => `while [ ! -f '${file}' ]; do sleep 0.05; done`;
 
 const DAY_MS = 86_400_000;
+const require = createRequire(import.meta.url);
 
 /** Runs created by a test's kill -9, whose leftovers are removed at the end whatever happens. */
 const runsToClean: string[] = [];
@@ -351,4 +353,65 @@ describe('agent backup', () => {
     expect(again.exitCode).toBe(2);
     expect(again.stderr).toContain('b1.db already exists; a backup never overwrites a file');
   });
+
+  it('finishes a copy of a large store while another process writes to it every few ms', async () => {
+    // SQLite restarts an online backup whenever another connection writes
+    // between two of its steps: copied a few pages per step, a store of
+    // thousands of pages is never done while something writes every few ms.
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `${header('filler')}spec:\n  steps:\n    a:\n      run: 'true'\n`,
+    );
+    expect((await agent(['run'], { cwd: dir })).exitCode).toBe(0);
+    const [filler] = runIds(dir);
+    // About 40 MB of old events (10 000 pages).
+    writeState(dir, (db) => {
+      const insert = db.prepare(
+        "INSERT INTO events (run_id, at, type, node, data) VALUES (?, 0, 'step.output', 'a', ?)",
+      );
+      const data = JSON.stringify({
+        v: 1,
+        step: 'a',
+        attempt: 1,
+        stream: 'stdout',
+        lines: ['x'.repeat(1000)],
+      });
+      db.transaction(() => {
+        for (let i = 0; i < 40_000; i++) insert.run(filler, data);
+      })();
+    });
+    // A writer that commits every 2 ms until killed.
+    const writer = execa(
+      'node',
+      [
+        '-e',
+        `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+         const db = new Database('.agentfile/state.db', { timeout: 10000 });
+         const insert = db.prepare("INSERT INTO events (run_id, at, type, node, data) VALUES (?, 1, 'step.output', 'a', '{}')");
+         setInterval(() => insert.run(${JSON.stringify(filler)}), 2);
+         process.stdout.write('writing\\n');`,
+      ],
+      { cwd: dir, reject: false, buffer: true },
+    );
+    const writing = collectStdout(writer);
+    try {
+      await waitFor(() => writing().includes('writing'), { timeoutMs: 30_000 });
+      const r = await agent(['backup', 'big.db'], { cwd: dir, timeoutMs: 60_000 });
+      expect(r.exitCode, r.stderr).toBe(0);
+    } finally {
+      writer.kill('SIGKILL');
+      await writer;
+    }
+    const copy = new Database(join(dir, 'big.db'), { readonly: true });
+    try {
+      expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
+      const n = copy.prepare('SELECT COUNT(*) AS n FROM events WHERE run_id = ?').get(filler) as {
+        n: number;
+      };
+      expect(n.n).toBeGreaterThan(40_000);
+    } finally {
+      copy.close();
+    }
+  }, 120_000);
 });
