@@ -12,7 +12,17 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processAlive, waitFor } from '../helpers/processes.js';
-import { agent, agentBin, cliEnv, collectStdout, readState, spawnAgent, tempDir } from './cli.js';
+import {
+  agent,
+  agentBin,
+  cliEnv,
+  collectStdout,
+  freePort,
+  readState,
+  repoRoot,
+  spawnAgent,
+  tempDir,
+} from './cli.js';
 
 const header = (name: string) =>
   `apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: ${name} }\n`;
@@ -208,6 +218,45 @@ describe('agent logs', () => {
     const noAttempt = await agent(['logs', id, 'both', '--attempt', '3'], { cwd: dir });
     expect(noAttempt.exitCode).toBe(2);
     expect(noAttempt.stderr).toContain('step both has no attempt 3 (it has 1)');
+  });
+
+  it("prints a service's output and shows the service in agent status", async () => {
+    const dir = await tempDir();
+    const port = await freePort();
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `${header('served')}spec:
+  services:
+    web:
+      runtime: process
+      command: [node, ${JSON.stringify(join(repoRoot, 'test/fixtures/bin/http-server.mjs'))}]
+      ports: ["${port}:${port}"]
+      environment:
+        - { name: PORT, value: "${port}" }
+      healthCheck:
+        http: { path: /health, port: ${port} }
+        interval: 200ms
+        retries: 5
+  steps:
+    call:
+      needs: [web]
+      run: echo called
+`,
+    );
+    const run = await agent(['run'], { cwd: dir });
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    const id = await newestRun(dir);
+    const logs = await agent(['logs', id, 'web'], { cwd: dir });
+    expect(logs.stdout).toBe(`listening on ${port}`);
+    const all = await agent(['logs', id], { cwd: dir });
+    expect(all.stdout).toMatch(
+      new RegExp(
+        `^==> service web, attempt 1: succeeded in \\S+ <==\nlistening on ${port}\n==> step call, attempt 1: `,
+      ),
+    );
+    const status = await agent(['status', id], { cwd: dir });
+    expect(status.stdout).toMatch(/^web +service +stopped +1 +\S+/m);
+    expect(status.stdout).toMatch(/^call +step +succeeded +1 /m);
   });
 
   it('--follow streams a running step until it ends, across its attempts', async () => {
