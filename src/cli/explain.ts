@@ -6,10 +6,10 @@
  */
 
 import type { Plan } from '../plan/compile.js';
+import { formatTable } from '../report/status.js';
 import { decideSession, FromError } from '../run/resume.js';
 import { findRunToResume, ResumeError } from '../run/runner.js';
 import { CliError, type CliIo, ExitCode, openStore, statePathFor } from './common.js';
-import { writeTable } from './inspect.js';
 
 /** Prints the decisions of the session `--resume` / `--from` would start. @throws CliError (exit 2) */
 export async function explainSession(
@@ -35,11 +35,8 @@ export async function explainSession(
     io.stdout.write(
       `run ${previous?.run.id}: ${decision.rerun.length} of ${decision.steps.length} steps would run\n`,
     );
-    writeTable(
-      io,
-      ['STEP', 'ACTION', 'WHY'],
-      decision.steps.map((s) => [s.id, s.action, s.reason ?? 'succeeded, unchanged']),
-    );
+    const rows = decision.steps.map((s) => [s.id, s.action, s.reason ?? 'succeeded, unchanged']);
+    for (const line of formatTable(['STEP', 'ACTION', 'WHY'], rows)) io.stdout.write(`${line}\n`);
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof ResumeError || error instanceof FromError)

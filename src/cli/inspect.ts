@@ -1,19 +1,29 @@
 /**
  * Commands that read runs from the state store, from any terminal, while a
- * run goes on or long after: `agent runs`. None of them creates a store
- * where there is none.
+ * run goes on or long after: `agent runs`, `status`, `logs`, `events`. None
+ * of them creates a store where there is none, and a closed stdout (`agent
+ * runs | head`) ends them quietly (`closed-stdout.ts`). Each command's code
+ * is loaded when it runs.
  */
 
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { RunState } from '../core/status.js';
+import { formatTable } from '../report/status.js';
 import { formatMs } from '../run/format.js';
+import { watchStdout } from './closed-stdout.js';
 import { CliError, type CliIo, ExitCode, openStore, statePathFor } from './common.js';
+import type { EventsOptions } from './events-command.js';
+import type { LogsOptions } from './logs-command.js';
+import type { StatusOptions } from './status-command.js';
+
+const STATE_HELP =
+  'state database (default: .agentfile/state.db beside the file; env AGENTFILE_STATE)';
 
 /**
- * Registers `runs` (and the other reading commands) on `program`; each
- * action hands its exit code to `setExit`.
+ * Registers `runs`, `status`, `logs` and `events` on `program`; each action
+ * hands its exit code to `setExit`.
  */
 export function registerInspectCommands(
   program: Command,
@@ -46,6 +56,65 @@ export function registerInspectCommands(
     .action(async (file: string, opts: RunsOptions) => {
       setExit(await runsCommand(file, opts, io));
     });
+
+  program
+    .command('status')
+    .description(
+      'show a run (default: the newest): its steps and services, attempts, durations, the first failure, what it waits for',
+    )
+    .argument('[run]', 'run id (default: the newest run of the store)')
+    .argument('[file]', 'workflow file whose store to read (default: agent.yaml)')
+    .option('--state <path>', STATE_HELP)
+    .option(
+      '--json',
+      'print the run, its steps with their attempts, firstFailure and waitingFor as JSON',
+    )
+    .action(async (run: string | undefined, file: string | undefined, opts: StatusOptions) => {
+      const { statusCommand } = await import('./status-command.js');
+      setExit(await statusCommand([run, file], opts, io));
+    });
+
+  program
+    .command('logs')
+    .description(
+      "print a run's step and service output from its log files (stdout to stdout, stderr to stderr)",
+    )
+    .argument('<run>', 'run id')
+    .argument('[step]', 'step or service (default: every one, in plan order)')
+    .argument('[file]', 'workflow file whose store to read (default: agent.yaml)')
+    .option('--state <path>', STATE_HELP)
+    .option(
+      '--attempt <n>',
+      "only this attempt of STEP (1-based); alone, it prints the log's exact bytes",
+    )
+    .option(
+      '-f, --follow',
+      'keep printing as the step writes, until it ends (without STEP: until the run ends)',
+    )
+    .action(
+      async (
+        run: string,
+        step: string | undefined,
+        file: string | undefined,
+        opts: LogsOptions,
+      ) => {
+        const { logsCommand } = await import('./logs-command.js');
+        setExit(await logsCommand(run, [step, file], opts, io));
+      },
+    );
+
+  program
+    .command('events')
+    .description("print a run's stored event stream (the audit log)")
+    .argument('<run>', 'run id')
+    .argument('[file]', 'workflow file whose store to read (default: agent.yaml)')
+    .option('--state <path>', STATE_HELP)
+    .option('--json', 'one JSON object per line, as `agent run --output json` prints them')
+    .option('-f, --follow', 'keep printing new events until the run finishes or its runner is gone')
+    .action(async (run: string, file: string | undefined, opts: EventsOptions) => {
+      const { eventsCommand } = await import('./events-command.js');
+      setExit(await eventsCommand(run, [file], opts, io));
+    });
 }
 
 /** Options of `agent runs`. */
@@ -63,6 +132,7 @@ export async function runsCommand(file: string, opts: RunsOptions, io: CliIo): P
   if (!Number.isInteger(limit) || limit < 1) {
     throw new CliError(`--limit must be a positive integer, got "${opts.limit}"`, ExitCode.invalid);
   }
+  watchStdout(io);
   const statePath = statePathFor(file, opts.state, io);
   if (!existsSync(statePath)) {
     // Reading must not create a store.
@@ -94,22 +164,14 @@ export async function runsCommand(file: string, opts: RunsOptions, io: CliIo): P
       r.startedAt !== null && r.finishedAt !== null ? formatMs(r.finishedAt - r.startedAt) : '-',
       r.error ?? '',
     ]);
-    writeTable(io, ['RUN', 'WORKFLOW', 'STATUS', 'CREATED (UTC)', 'DURATION', 'ERROR'], rows);
+    for (const line of formatTable(
+      ['RUN', 'WORKFLOW', 'STATUS', 'CREATED (UTC)', 'DURATION', 'ERROR'],
+      rows,
+    )) {
+      io.stdout.write(`${line}\n`);
+    }
     return ExitCode.ok;
   } finally {
     await store.close();
-  }
-}
-
-/** Writes rows as left-aligned columns, two spaces apart, the last column unpadded. */
-export function writeTable(io: CliIo, header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  for (const row of [header, ...rows]) {
-    io.stdout.write(
-      `${row
-        .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
   }
 }

@@ -729,7 +729,11 @@ export class Store {
    */
   async backup(destination: string): Promise<number> {
     try {
-      const result = await this.db.backup(destination);
+      // In one step: SQLite restarts a backup whenever another connection
+      // writes between two steps, so a large store copied 100 pages a step
+      // (the default) is never done while a runner writes. One step holds a
+      // read transaction for the copy; in WAL mode writers go on meanwhile.
+      const result = await this.db.backup(destination, { progress: () => 0x7fffffff });
       return result.totalPages;
     } catch (err) {
       throw toStoreError(err, destination);
