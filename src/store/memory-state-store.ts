@@ -185,7 +185,9 @@ export class MemoryStateStore implements StateStore {
   async deleteRuns(runIds: string[]): Promise<PruneResult> {
     const runs: string[] = [];
     let events = 0;
+    const now = this.options.now?.() ?? Date.now();
     for (const id of runIds) {
+      if ([...this.leases.values()].some((l) => l.runId === id && this.live(l, now))) continue;
       if (!this.tables.runs.delete(id)) continue;
       runs.push(id);
       this.tables.steps.delete(id);

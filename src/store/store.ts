@@ -686,14 +686,21 @@ export class Store {
     }
   }
 
-  /** Deletes runs with their steps, attempts and events (by cascade); returns how many events went. */
+  /**
+   * Deletes runs with their steps, attempts and events (by cascade), except
+   * runs a live lease names; returns the runs deleted and how many events went.
+   */
   deleteRuns(runIds: readonly string[]): { runs: string[]; events: number } {
     return this.transaction(() => {
       const deleted: string[] = [];
       let events = 0;
       const countEvents = this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE run_id = ?');
       const del = this.db.prepare('DELETE FROM runs WHERE id = ?');
+      const now = Date.now();
       for (const id of runIds) {
+        // Checked inside the write transaction: a run a runner took up since
+        // the caller looked is never deleted under it.
+        if (this.runHasLiveLease(id, now)) continue;
         events += (countEvents.get(id) as { n: number }).n;
         if (del.run(id).changes > 0) deleted.push(id);
         this.db.prepare('DELETE FROM leases WHERE run_id = ?').run(id);

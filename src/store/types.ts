@@ -202,7 +202,11 @@ export interface StateStore {
   /** Every lease row, live or stale (for `agent doctor`). */
   listLeases(): Promise<LeaseRecord[]>;
 
-  /** Deletes these runs with their steps, attempts and events (log files are the caller's). */
+  /**
+   * Deletes these runs with their steps, attempts and events (log files are
+   * the caller's), skipping any run a live lease names (checked in the same
+   * transaction); `runs` in the result lists those deleted.
+   */
   deleteRuns(runIds: string[]): Promise<PruneResult>;
 
   close(): Promise<void>;

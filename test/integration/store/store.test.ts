@@ -651,3 +651,24 @@ describe('leases', () => {
     expect(store.getLease(key)).toMatchObject({ runId: 'r1', pid: process.pid, host });
   });
 });
+
+describe('deleteRuns', () => {
+  it('never deletes a run a live lease names, even when asked to', () => {
+    const store = openStore();
+    createRun(store, 'live');
+    createRun(store, 'done');
+    store.acquireLease({
+      key: 'wf',
+      runId: 'live',
+      pid: process.pid,
+      host: os.hostname(),
+      ttlMs: 60_000,
+      now: Date.now(),
+    });
+    const result = store.deleteRuns(['live', 'done']);
+    expect(result.runs).toEqual(['done']);
+    expect(store.getRun('live')).toBeDefined();
+    expect(store.getRun('done')).toBeUndefined();
+    expect(store.getLease('wf')?.runId).toBe('live');
+  });
+});
