@@ -10,6 +10,7 @@
 import { Listr } from 'listr2';
 import type { StoredEvent } from '../core/events.js';
 import { formatMs } from '../run/format.js';
+import { sanitizeOutputLine } from './sanitize.js';
 import type { Output, Reporter } from './types.js';
 
 type Outcome =
@@ -120,7 +121,7 @@ export class ListrReporter implements Reporter {
               kind: 'fail',
               message: [
                 event.error ?? event.status,
-                ...(event.logTail ?? []).map((l) => `  | ${l}`),
+                ...(event.logTail ?? []).map((l) => `  | ${sanitizeOutputLine(l)}`),
               ].join('\n'),
             });
             return;
@@ -136,12 +137,12 @@ export class ListrReporter implements Reporter {
         return;
       case 'step.output': {
         const last = event.lines[event.lines.length - 1];
-        if (last !== undefined) this.update(event.step, undefined, last);
+        if (last !== undefined) this.update(event.step, undefined, sanitizeOutputLine(last));
         return;
       }
       case 'service.output': {
         const last = event.lines[event.lines.length - 1];
-        if (last !== undefined) this.update(event.service, undefined, last);
+        if (last !== undefined) this.update(event.service, undefined, sanitizeOutputLine(last));
         return;
       }
       case 'step.retrying':

@@ -7,6 +7,7 @@
 import { relative } from 'node:path';
 import type { StoredEvent } from '../core/events.js';
 import { formatMs } from '../run/format.js';
+import { sanitizeOutputLine } from './sanitize.js';
 import type { Output, Reporter } from './types.js';
 
 /** Options of {@link PlainReporter}. */
@@ -50,7 +51,7 @@ export function formatEventPlain(event: StoredEvent, cwd: string): string[] {
       ];
       if (event.logTail && event.logTail.length > 0) {
         lines.push(`service ${event.service}: last lines of its output:`);
-        for (const l of event.logTail) lines.push(`service ${event.service} | ${l}`);
+        for (const l of event.logTail) lines.push(`service ${event.service} | ${sanitizeOutputLine(l)}`);
       }
       return lines;
     }
@@ -59,7 +60,7 @@ export function formatEventPlain(event: StoredEvent, cwd: string): string[] {
         `step ${event.step}: started${event.maxAttempts > 1 ? ` (attempt ${event.attempt})` : ''}`,
       ];
     case 'step.output': {
-      const lines = event.lines.map((l) => `step ${event.step} | ${l}`);
+      const lines = event.lines.map((l) => `step ${event.step} | ${sanitizeOutputLine(l)}`);
       if (event.truncated)
         lines.push(
           `step ${event.step}: output truncated (${event.truncated.droppedBytes} more bytes in its log: agent logs ${event.runId} ${event.step})`,
@@ -67,7 +68,7 @@ export function formatEventPlain(event: StoredEvent, cwd: string): string[] {
       return lines;
     }
     case 'service.output':
-      return event.lines.map((l) => `service ${event.service} | ${l}`);
+      return event.lines.map((l) => `service ${event.service} | ${sanitizeOutputLine(l)}`);
     case 'step.retrying':
       return [
         `step ${event.step}: attempt ${event.attempt} failed (${event.error}); retrying in ${formatMs(event.delayMs)}`,

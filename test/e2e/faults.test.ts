@@ -104,3 +104,46 @@ describe('names and paths a hostile user tries', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('what steps write', () => {
+  it('control bytes never reach the terminal; the log keeps the exact bytes, and agent logs gives them back', async () => {
+    const dir = await tempDir();
+    // A title-setting OSC, a colour, a bell, and 4 KiB of random bytes on stdout.
+    await writeFile(
+      join(dir, 'blob'),
+      Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256)),
+    );
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `apiVersion: agentfile/v1
+kind: Workflow
+metadata: { name: bytes }
+spec:
+  steps:
+    ansi:
+      run: printf '\\033]0;pwned\\007\\033[31mred\\033[0m bell\\007\\n'
+    binary:
+      run: cat blob
+`,
+    );
+    const r = await agent(['run'], { cwd: dir });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const controls = [...r.stdout].filter((c) => {
+      const code = c.charCodeAt(0);
+      return (
+        (code < 0x20 && c !== '\n' && c !== '\t') || code === 0x7f || (code >= 0x80 && code < 0xa0)
+      );
+    });
+    expect(controls).toEqual([]);
+    expect(r.stdout).toContain('step ansi | red bell');
+    const id = /^run (\S+):/m.exec(r.stdout)?.[1] ?? '';
+    const out = join(dir, 'out.bin');
+    const logs = await execa('sh', ['-c', `node ${agentBin} logs ${id} binary > ${out}`], {
+      cwd: dir,
+      env: cliEnv(),
+      reject: false,
+    });
+    expect(logs.exitCode, logs.stderr).toBe(0);
+    expect(Buffer.compare(await readFile(out), await readFile(join(dir, 'blob')))).toBe(0);
+  });
+});

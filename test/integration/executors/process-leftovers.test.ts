@@ -126,15 +126,22 @@ describe('an escaped grandchild holding the pipes', () => {
     expect(leftOf(spec)).toEqual([]);
   });
 
-  test('a double-forked daemon that does not hold the pipes is killed as well', async () => {
+  test('a double-forked daemon that keeps neither the group nor the pipes is left to the run sweep', async () => {
+    // Looking for it after every attempt would cost every attempt a /proc
+    // scan; the attempt cannot tell it from nothing, so the end-of-run sweep
+    // (by AGENT_RUN_ID) is what removes it, as GitHub Actions cleans up
+    // orphans at the end of a job.
     const pidFile = join(dir, 'daemon.pid');
     const spec = attempt(
       `(setsid sleep 21 >/dev/null 2>&1 & echo $! > ${pidFile}); echo "daemon $(cat ${pidFile})"`,
     );
-    const { result, lines } = await run(spec);
+    const { result, lines, elapsedMs } = await run(spec);
     expect(result.exitCode).toBe(0);
+    expect(elapsedMs).toBeLessThan(HANG_MS);
     const daemon = Number(/^daemon (\d+)$/.exec(lines[0] ?? '')?.[1]);
     expect(daemon).toBeGreaterThan(1);
+    expect(leftOf(spec)).toEqual([daemon]);
+    await sweepRunProcesses({ runId: spec.runId });
     expect(processAlive(daemon)).toBe(false);
     expect(leftOf(spec)).toEqual([]);
   });
@@ -159,7 +166,8 @@ describe('an escaped grandchild holding the pipes', () => {
   });
 
   test('another attempt of the same step is not touched', async () => {
-    const first = attempt('setsid sleep 22 >/dev/null 2>&1 & echo "$!"', { attempt: 1 });
+    // Attempt 1 leaves a process that holds its pipes: swept when it ends.
+    const first = attempt('setsid sleep 22 & echo "$!"', { attempt: 1 });
     const executor = new ProcessExecutor();
     // Attempt 2 of the same step, still running, while attempt 1 ends.
     const controller = new AbortController();
