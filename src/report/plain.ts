@@ -51,7 +51,8 @@ export function formatEventPlain(event: StoredEvent, cwd: string): string[] {
       ];
       if (event.logTail && event.logTail.length > 0) {
         lines.push(`service ${event.service}: last lines of its output:`);
-        for (const l of event.logTail) lines.push(`service ${event.service} | ${sanitizeOutputLine(l)}`);
+        for (const l of event.logTail)
+          lines.push(`service ${event.service} | ${sanitizeOutputLine(l)}`);
       }
       return lines;
     }

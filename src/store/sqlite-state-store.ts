@@ -63,16 +63,15 @@ export class SqliteStateStore implements StateStore {
     const { runId, at, type, ...rest } = event;
     // Through JSON once, so what reporters see now is exactly what a reader
     // of the store sees later (no `undefined` keys, no shared arrays).
-    const data = JSON.parse(JSON.stringify({ v: EVENT_VERSION, ...rest })) as Record<
-      string,
-      unknown
-    >;
+    const dataJson = JSON.stringify({ v: EVENT_VERSION, ...rest });
+    const data = JSON.parse(dataJson) as Record<string, unknown>;
     const effects = eventEffects(event);
+    const node = eventNode(event);
     const seq = this.db.transaction(() => {
       this.db.applyEffects(effects);
-      return this.db.appendEvent({ runId, at, type, node: eventNode(event), data });
+      return this.db.appendEvent({ runId, at, type, node, dataJson });
     });
-    return storedEvent({ seq, runId, at, type, node: eventNode(event), data });
+    return storedEvent({ seq, runId, at, type, node, data });
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {

@@ -188,6 +188,7 @@ export class Store {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly updates = new Map<string, Database.Statement<unknown[]>>();
+  private tx: Database.Transaction<(body: () => unknown) => unknown> | undefined;
 
   private constructor(db: Database.Database, file: string) {
     this.db = db;
@@ -245,7 +246,10 @@ export class Store {
    * @throws StoreError for SQLite failures, mapped as in {@link Store.open}.
    */
   transaction<T>(fn: () => T): T {
-    return this.guard(() => this.db.transaction(fn).immediate());
+    // One transaction function for every call (better-sqlite3 passes the
+    // arguments through), not a new one per call: this is the runner's hot path.
+    this.tx ??= this.db.transaction((body: () => unknown) => body());
+    return this.guard(() => this.tx?.immediate(fn) as T);
   }
 
   // ---------------------------------------------------------------- runs
@@ -516,11 +520,19 @@ export class Store {
     type: string;
     node: string | null;
     data?: Record<string, unknown>;
+    /** `data` already serialised (the caller has it), instead of `data`. */
+    dataJson?: string;
   }): number {
     return this.guard(() => {
       const info = this.stmt(
         'INSERT INTO events (run_id, at, type, node, data) VALUES (?, ?, ?, ?, ?)',
-      ).run(input.runId, input.at, input.type, input.node, JSON.stringify(input.data ?? {}));
+      ).run(
+        input.runId,
+        input.at,
+        input.type,
+        input.node,
+        input.dataJson ?? JSON.stringify(input.data ?? {}),
+      );
       return Number(info.lastInsertRowid);
     });
   }
