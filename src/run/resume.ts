@@ -91,13 +91,13 @@ export function decideSession(
     for (const need of upstream(plan, options.from)) {
       if (reusable.has(need)) continue;
       const record = before.get(need);
-      const what = !record
-        ? 'no record of'
+      const why = !record
+        ? `the run has no record of step "${need}", which "${options.from}" needs`
         : record.status !== 'succeeded'
-          ? `no succeeded record of (it is ${record.status})`
-          : 'a changed definition of';
+          ? `step "${need}", which "${options.from}" needs, did not succeed in this run (it is ${record.status})`
+          : `step "${need}", which "${options.from}" needs, changed since it succeeded`;
       throw new FromError(
-        `--from ${options.from}: the run has ${what} step "${need}", which "${options.from}" needs`,
+        `--from ${options.from}: ${why}`,
         `rerun from "${need}" instead, or run the workflow without --from`,
       );
     }
