@@ -192,6 +192,7 @@ class Execution {
   private readonly halt = new AbortController();
   private readonly stepSignal: AbortSignal;
   private runId = '';
+  private holder: LeaseHolder = { pid: process.pid, host: 'unknown' };
   private runtimes!: RunRuntimes;
   private services!: Services;
   private failure: string | undefined;
@@ -236,6 +237,7 @@ class Execution {
       onLost: (error) => this.onFatal(error),
     });
     await lease.acquire();
+    this.holder = lease.holder;
 
     const onAbort = () => this.requestCancel('cancelled by signal');
     if (options.signal?.aborted) onAbort();
@@ -319,7 +321,7 @@ class Execution {
       reused: decision.reused,
       rerun: resumed ? decision.rerun : [],
       ...(this.options.from !== undefined ? { from: this.options.from } : {}),
-      runner: `${process.pid}@${this.options.holder?.host ?? 'localhost'}`,
+      runner: `${this.holder.pid}@${this.holder.host}`,
     });
   }
 
