@@ -103,3 +103,13 @@ export async function removeContainer(
 
 /** ms the cleanup of a container may take once the engine is known to be gone. */
 export const LOST_ENGINE_CLEANUP_MS = 2000;
+
+/** Destroys an attach stream (if any) so its connection cannot keep the process alive; never throws. */
+export function destroyStream(stream: NodeJS.ReadableStream | undefined): void {
+  const s = stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
+  try {
+    s?.destroy?.();
+  } catch {
+    // Already closed.
+  }
+}

@@ -20,6 +20,7 @@ import {
 import { apiMessage, engineLostError, settlesWithin } from './api.js';
 import {
   DEFAULT_CONTAINER_SERVICE_GRACE_MS,
+  destroyStream,
   LABEL_KIND,
   LOST_ENGINE_CLEANUP_MS,
   pipeContainerOutput,
@@ -74,6 +75,7 @@ export class DockerServiceRunner implements ServiceRunner {
     const ring = new RingBuffer(this.logTailLines);
     const sink = await openOutputSink({ logFile: spec.logFile, onOutput: spec.onOutput, ring });
     let container: Dockerode.Container | undefined;
+    let attached: NodeJS.ReadableStream | undefined;
     try {
       const image = await this.engine.ensureImage(agent, {
         signal: spec.signal,
@@ -129,6 +131,7 @@ export class DockerServiceRunner implements ServiceRunner {
       const stream = await this.engine.call(() =>
         created.attach({ stream: true, stdout: true, stderr: true }),
       );
+      attached = stream;
       const outputDone = pipeContainerOutput(this.engine, stream, sink);
       spec.signal.throwIfAborted();
       try {
@@ -161,6 +164,10 @@ export class DockerServiceRunner implements ServiceRunner {
       });
       return handle;
     } catch (error) {
+      // An attach to a container removed before it started is never closed
+      // by the engine (Docker 20.10): close it here, or it keeps the runner
+      // alive after the run has ended.
+      destroyStream(attached);
       if (container) {
         const lost = error instanceof EngineUnavailableError;
         await removeContainer(this.engine, container, lost ? LOST_ENGINE_CLEANUP_MS : undefined);

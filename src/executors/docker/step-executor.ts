@@ -17,6 +17,7 @@ import {
 import { apiMessage, engineLostError, settlesWithin } from './api.js';
 import {
   DEFAULT_CONTAINER_STEP_GRACE_MS,
+  destroyStream,
   LABEL_KIND,
   LOST_ENGINE_CLEANUP_MS,
   pipeContainerOutput,
@@ -104,6 +105,7 @@ export class DockerExecutor implements StepExecutor {
 
     const sink = await openOutputSink({ logFile: spec.logFile, onOutput: spec.onOutput });
     let container: Dockerode.Container | undefined;
+    let attached: NodeJS.ReadableStream | undefined;
     let engineLost = false;
     try {
       try {
@@ -134,6 +136,7 @@ export class DockerExecutor implements StepExecutor {
       const stream = await this.engine.call(() =>
         created.attach({ stream: true, stdout: true, stderr: true }),
       );
+      attached = stream;
       const outputDone = pipeContainerOutput(this.engine, stream, sink);
       if (spec.signal.aborted) return cancelledResult();
       try {
@@ -211,6 +214,9 @@ export class DockerExecutor implements StepExecutor {
       engineLost = error instanceof EngineUnavailableError;
       throw error;
     } finally {
+      // Closed here whatever happened: an attach to a container removed
+      // before it started is never closed by the engine (Docker 20.10).
+      destroyStream(attached);
       if (container) {
         await removeContainer(
           this.engine,
