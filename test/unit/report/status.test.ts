@@ -7,7 +7,7 @@ const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);
 const run = (patch: Partial<RunRecord> = {}): RunRecord => ({
   id: '20260102-030405-abcdef',
   workflow: 'ci',
-  file: '/work/p/agent.yaml',
+  file: '/project/agent.yaml',
   status: 'failed',
   planFingerprint: 'f',
   createdAt: T0,
@@ -45,7 +45,7 @@ const attempt = (stepId: string, n: number, patch: Partial<AttemptRecord> = {}):
   error: null,
   pid: 42,
   containerId: null,
-  logFile: `/work/p/.agentfile/runs/20260102-030405-abcdef/${stepId}.${n}.log`,
+  logFile: `/project/.agentfile/runs/20260102-030405-abcdef/${stepId}.${n}.log`,
   ...patch,
 });
 
@@ -79,7 +79,7 @@ describe('buildRunStatus', () => {
       attempt: 2,
       error: 'exit code 1',
       exitCode: 1,
-      logFile: '/work/p/.agentfile/runs/20260102-030405-abcdef/test.2.log',
+      logFile: '/project/.agentfile/runs/20260102-030405-abcdef/test.2.log',
     });
     expect(view.steps.map((s) => [s.id, s.history.map((a) => a.attempt)])).toEqual([
       ['build', [1]],
@@ -132,7 +132,7 @@ describe('formatRunStatus', () => {
       attempts: [attempt('test', 1, { status: 'failed', exitCode: 1, error: 'exit code 1' })],
       now,
     });
-    const text = formatRunStatus(view, { cwd: '/work/p', now }).join('\n');
+    const text = formatRunStatus(view, { cwd: '/project', now }).join('\n');
     expect(text).toBe(
       [
         'run 20260102-030405-abcdef: workflow ci (agent.yaml)',
