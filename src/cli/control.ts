@@ -15,7 +15,8 @@ import { isFinalRunState } from '../core/status.js';
 import { formatMs } from '../run/format.js';
 import { workflowLeaseKey } from '../store/paths.js';
 import { LockedError, type RunRecord, type StateStore } from '../store/types.js';
-import { CliError, type CliIo, ExitCode, openStore, statePathFor, whoAmI } from './common.js';
+import { CliError, type CliIo, ExitCode, whoAmI } from './common.js';
+import { findRun, withExistingStore } from './read-store.js';
 
 interface ControlOptions {
   state?: string;
@@ -86,31 +87,6 @@ export function registerControlCommands(
         setExit(await decideCommand(decision, run, step, file, opts, io));
       });
   }
-}
-
-async function withStore<T>(
-  file: string,
-  state: string | undefined,
-  io: CliIo,
-  fn: (store: StateStore) => Promise<T>,
-): Promise<T> {
-  const store = await openStore(statePathFor(file, state, io), { mustExist: true, cwd: io.cwd });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
-async function requireRun(store: StateStore, id: string): Promise<RunRecord> {
-  const run = await store.getRun(id);
-  if (!run)
-    throw new CliError(
-      `no run "${id}" in the state store`,
-      ExitCode.invalid,
-      'list runs with `agent runs`',
-    );
-  return run;
 }
 
 /**
@@ -184,44 +160,49 @@ async function cancelCommand(
 ): Promise<number> {
   const timeoutS = parseTimeout(opts.timeout);
   const by = await whoAmI(opts.as, io.env);
-  return withStore(file, opts.state, io, async (store) => {
-    const run = await requireRun(store, id);
-    if (isFinalRunState(run.status)) {
-      throw new CliError(
-        `run ${id} has already ended (${run.status}); nothing to cancel`,
-        ExitCode.invalid,
-      );
-    }
-    const requested: RunEvent = { type: 'run.cancel_requested', runId: id, at: Date.now(), by };
-    if (run.status !== 'running') {
-      // Nobody works on it: record the cancellation here.
-      const done = await whileNoRunner(store, run, async () => {
-        await store.append(requested);
-        await store.append(ended(run, 'cancelled', `cancelled by ${by} (agent cancel)`));
-      });
-      if (done) {
-        io.stdout.write(
-          `run ${id}: cancelled (it was ${run.status}; \`agent doctor --fix\` removes anything it left)\n`,
+  return withExistingStore(
+    file,
+    { ...(opts.state !== undefined ? { state: opts.state } : {}) },
+    io,
+    async (store) => {
+      const run = await findRun(store, id);
+      if (isFinalRunState(run.status)) {
+        throw new CliError(
+          `run ${id} has already ended (${run.status}); nothing to cancel`,
+          ExitCode.invalid,
         );
+      }
+      const requested: RunEvent = { type: 'run.cancel_requested', runId: id, at: Date.now(), by };
+      if (run.status !== 'running') {
+        // Nobody works on it: record the cancellation here.
+        const done = await whileNoRunner(store, run, async () => {
+          await store.append(requested);
+          await store.append(ended(run, 'cancelled', `cancelled by ${by} (agent cancel)`));
+        });
+        if (done) {
+          io.stdout.write(
+            `run ${id}: cancelled (it was ${run.status}; \`agent doctor --fix\` removes anything it left)\n`,
+          );
+          return ExitCode.ok;
+        }
+      }
+      const sent = Date.now();
+      await store.append(requested);
+      if (!opts.wait) {
+        io.stdout.write(`run ${id}: cancel requested\n`);
         return ExitCode.ok;
       }
-    }
-    const sent = Date.now();
-    await store.append(requested);
-    if (!opts.wait) {
-      io.stdout.write(`run ${id}: cancel requested\n`);
+      const after = await waitUntil(store, id, timeoutS, (r) => r.status !== 'running');
+      if (!after) {
+        io.stderr.write(`agent: run ${id} did not stop within ${timeoutS} s\n`);
+        return ExitCode.failed;
+      }
+      io.stdout.write(
+        `run ${id}: ${after.status} ${formatMs(Date.now() - sent)} after the request\n`,
+      );
       return ExitCode.ok;
-    }
-    const after = await waitUntil(store, id, timeoutS, (r) => r.status !== 'running');
-    if (!after) {
-      io.stderr.write(`agent: run ${id} did not stop within ${timeoutS} s\n`);
-      return ExitCode.failed;
-    }
-    io.stdout.write(
-      `run ${id}: ${after.status} ${formatMs(Date.now() - sent)} after the request\n`,
-    );
-    return ExitCode.ok;
-  });
+    },
+  );
 }
 
 async function pauseCommand(
@@ -232,31 +213,36 @@ async function pauseCommand(
 ): Promise<number> {
   const timeoutS = parseTimeout(opts.timeout);
   const by = await whoAmI(opts.as, io.env);
-  return withStore(file, opts.state, io, async (store) => {
-    const run = await requireRun(store, id);
-    if (run.status !== 'running') {
-      throw new CliError(
-        `run ${id} is ${run.status}, not running; only a running run can be paused`,
-        ExitCode.invalid,
+  return withExistingStore(
+    file,
+    { ...(opts.state !== undefined ? { state: opts.state } : {}) },
+    io,
+    async (store) => {
+      const run = await findRun(store, id);
+      if (run.status !== 'running') {
+        throw new CliError(
+          `run ${id} is ${run.status}, not running; only a running run can be paused`,
+          ExitCode.invalid,
+        );
+      }
+      await store.append({ type: 'run.pause_requested', runId: id, at: Date.now(), by });
+      if (!opts.wait) {
+        io.stdout.write(`run ${id}: pause requested; running steps finish, no new ones start\n`);
+        return ExitCode.ok;
+      }
+      const after = await waitUntil(store, id, timeoutS, (r) => r.status !== 'running');
+      if (!after) {
+        io.stderr.write(`agent: run ${id} did not pause within ${timeoutS} s\n`);
+        return ExitCode.failed;
+      }
+      io.stdout.write(
+        after.status === 'paused'
+          ? `run ${id}: paused; continue it with \`agent run --resume ${id}\`\n`
+          : `run ${id}: ${after.status} (it ended before it could pause)\n`,
       );
-    }
-    await store.append({ type: 'run.pause_requested', runId: id, at: Date.now(), by });
-    if (!opts.wait) {
-      io.stdout.write(`run ${id}: pause requested; running steps finish, no new ones start\n`);
       return ExitCode.ok;
-    }
-    const after = await waitUntil(store, id, timeoutS, (r) => r.status !== 'running');
-    if (!after) {
-      io.stderr.write(`agent: run ${id} did not pause within ${timeoutS} s\n`);
-      return ExitCode.failed;
-    }
-    io.stdout.write(
-      after.status === 'paused'
-        ? `run ${id}: paused; continue it with \`agent run --resume ${id}\`\n`
-        : `run ${id}: ${after.status} (it ended before it could pause)\n`,
-    );
-    return ExitCode.ok;
-  });
+    },
+  );
 }
 
 async function decideCommand(
@@ -268,49 +254,54 @@ async function decideCommand(
   io: CliIo,
 ): Promise<number> {
   const by = await whoAmI(opts.as, io.env);
-  return withStore(file, opts.state, io, async (store) => {
-    const run = await requireRun(store, id);
-    const step = (await store.getSteps(id)).find((s) => s.id === stepId);
-    if (!step) throw new CliError(`run ${id} has no step "${stepId}"`, ExitCode.invalid);
-    if (step.status !== 'waiting' || !step.waitingFor) {
-      throw new CliError(
-        `step "${stepId}" of run ${id} is not waiting for approval (it is ${step.status})`,
-        ExitCode.invalid,
-        'see `agent status` for what the run waits for',
+  return withExistingStore(
+    file,
+    { ...(opts.state !== undefined ? { state: opts.state } : {}) },
+    io,
+    async (store) => {
+      const run = await findRun(store, id);
+      const step = (await store.getSteps(id)).find((s) => s.id === stepId);
+      if (!step) throw new CliError(`run ${id} has no step "${stepId}"`, ExitCode.invalid);
+      if (step.status !== 'waiting' || !step.waitingFor) {
+        throw new CliError(
+          `step "${stepId}" of run ${id} is not waiting for approval (it is ${step.status})`,
+          ExitCode.invalid,
+          'see `agent status` for what the run waits for',
+        );
+      }
+      const { approvers } = step.waitingFor;
+      if (approvers.length > 0 && !approvers.includes(by)) {
+        throw new CliError(
+          `${by} may not ${decision} step "${stepId}"; its approvers are ${approvers.join(', ')}`,
+          ExitCode.invalid,
+          'run it as one of them (--as NAME names who you are)',
+        );
+      }
+      const event: RunEvent = {
+        type: decision === 'approve' ? 'step.approved' : 'step.rejected',
+        runId: id,
+        at: Date.now(),
+        step: stepId,
+        by,
+        ...(opts.comment !== undefined ? { comment: opts.comment } : {}),
+      };
+      const reason = `step "${stepId}" was rejected by ${by}${opts.comment ? `: ${opts.comment}` : ''}`;
+      let live = true;
+      if (run.status !== 'running') {
+        live = !(await whileNoRunner(store, run, async () => {
+          await store.append(event);
+          if (decision === 'reject') await store.append(ended(run, 'failed', reason));
+        }));
+      }
+      if (live) await store.append(event);
+      io.stdout.write(
+        decision === 'approve'
+          ? live
+            ? `run ${id}: step ${stepId} approved by ${by}; the run goes on\n`
+            : `run ${id}: step ${stepId} approved by ${by}; continue with \`agent run --resume ${id}\`\n`
+          : `run ${id}: step ${stepId} rejected by ${by}; the run fails\n`,
       );
-    }
-    const { approvers } = step.waitingFor;
-    if (approvers.length > 0 && !approvers.includes(by)) {
-      throw new CliError(
-        `${by} may not ${decision} step "${stepId}"; its approvers are ${approvers.join(', ')}`,
-        ExitCode.invalid,
-        'run it as one of them (--as NAME names who you are)',
-      );
-    }
-    const event: RunEvent = {
-      type: decision === 'approve' ? 'step.approved' : 'step.rejected',
-      runId: id,
-      at: Date.now(),
-      step: stepId,
-      by,
-      ...(opts.comment !== undefined ? { comment: opts.comment } : {}),
-    };
-    const reason = `step "${stepId}" was rejected by ${by}${opts.comment ? `: ${opts.comment}` : ''}`;
-    let live = true;
-    if (run.status !== 'running') {
-      live = !(await whileNoRunner(store, run, async () => {
-        await store.append(event);
-        if (decision === 'reject') await store.append(ended(run, 'failed', reason));
-      }));
-    }
-    if (live) await store.append(event);
-    io.stdout.write(
-      decision === 'approve'
-        ? live
-          ? `run ${id}: step ${stepId} approved by ${by}; the run goes on\n`
-          : `run ${id}: step ${stepId} approved by ${by}; continue with \`agent run --resume ${id}\`\n`
-        : `run ${id}: step ${stepId} rejected by ${by}; the run fails\n`,
-    );
-    return ExitCode.ok;
-  });
+      return ExitCode.ok;
+    },
+  );
 }

@@ -4,8 +4,8 @@
  * creating one), finding a run, and whether a run's runner is alive.
  */
 
-import os from 'node:os';
-import type { LeaseRecord, RunRecord, StateStore } from '../store/types.js';
+import { leaseIsLive } from '../store/lease.js';
+import type { RunRecord, StateStore } from '../store/types.js';
 import { CliError, type CliIo, ExitCode, openStore, statePathFor } from './common.js';
 
 /** The default workflow file, whose store a command reads when no file is named. */
@@ -93,39 +93,7 @@ export async function findRun(store: StateStore, id: string | undefined): Promis
   return run;
 }
 
-/** Whether a process exists (`kill(pid, 0)`; EPERM: it exists, not ours). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** How {@link leaseIsLive} judges a holder; defaults are this host and `kill(pid, 0)`. */
-export interface LivenessOptions {
-  /** Epoch ms. */
-  now: number;
-  /** This machine's host name: a holder on it whose pid is gone is dead. */
-  host?: string;
-  pidAlive?: (pid: number) => boolean;
-}
-
-/**
- * Whether a lease's holder is alive, by the store's own rule: a lease is
- * live unless it expired (`expiresAt < now`) or its holder is on this host
- * and its pid is gone. (A holder on another host is trusted until its lease
- * expires: we cannot see its processes.)
- */
-export function leaseIsLive(lease: LeaseRecord, options: LivenessOptions): boolean {
-  if (lease.expiresAt < options.now) return false;
-  const host = options.host ?? os.hostname();
-  const alive = options.pidAlive ?? pidAlive;
-  if (lease.host === host && !alive(lease.pid)) return false;
-  return true;
-}
+export { type LivenessOptions, leaseIsLive, pidAlive } from '../store/lease.js';
 
 /** Ids of the runs some live lease names: their runner (or a control command) is at work on them. */
 export async function runsWithLiveLease(store: StateStore, now = Date.now()): Promise<Set<string>> {

@@ -16,7 +16,7 @@
  */
 
 import type { EventListener, StoredEvent } from '../core/events.js';
-import type { RunState, RunStatus, ServiceStatus, StepStatus } from '../core/status.js';
+import type { RunStatus, ServiceStatus, StepStatus } from '../core/status.js';
 import type { Executors, ServiceHandle } from '../executors/types.js';
 import type { Plan, PlanNode, ServiceNode, StepNode } from '../plan/compile.js';
 import { logFilePath, newRunId, workflowLeaseKey } from '../store/paths.js';
@@ -669,9 +669,4 @@ function serviceVariables(
     env[`${prefix}_URL`] = `http://${host}:${portOf(first.container)}`;
   }
   return env;
-}
-
-/** Whether a run in this state is still being worked on by a live runner. */
-export function isLive(state: RunState): boolean {
-  return state === 'running';
 }

@@ -11,6 +11,7 @@ import {
   type RunEventType,
   type StoredEvent,
 } from '../core/events.js';
+import { RESUMABLE_RUN_STATES } from '../core/status.js';
 import type { Effect } from './effects.js';
 import { eventEffects } from './effects.js';
 import {
@@ -92,9 +93,7 @@ export class MemoryStateStore implements StateStore {
     now?: number;
   }): Promise<RunRecord | undefined> {
     const runs = await this.listRuns({ file: filter.file, workflow: filter.workflow });
-    return runs.find((r) =>
-      ['failed', 'cancelled', 'paused', 'waiting', 'interrupted'].includes(r.status),
-    );
+    return runs.find((r) => RESUMABLE_RUN_STATES.includes(r.status));
   }
 
   async getSteps(runId: string): Promise<StepRecord[]> {

@@ -6,7 +6,6 @@
  * `BEGIN IMMEDIATE` transaction.
  */
 
-import os from 'node:os';
 import {
   EVENT_VERSION,
   eventNode,
@@ -153,11 +152,6 @@ export class SqliteStateStore implements StateStore {
   async close(): Promise<void> {
     this.db.close();
   }
-}
-
-/** This process as a lease holder. */
-export function thisHolder(): LeaseHolder {
-  return { pid: process.pid, host: os.hostname() };
 }
 
 /** A stored row as the event reporters receive: `v`, `seq`, then the event's fields. */

@@ -21,6 +21,7 @@ import Database from 'better-sqlite3';
 import type { RunState } from '../core/status.js';
 import type { AttemptPatch, Effect, RunPatch, StepPatch } from './effects.js';
 import { toStoreError } from './errors.js';
+import { leaseIsLive } from './lease.js';
 import { migrate } from './migrations.js';
 import { prepareStateDir } from './paths.js';
 import type {
@@ -569,7 +570,7 @@ export class Store {
       if (
         row &&
         !(row.run_id === input.runId && row.pid === input.pid && row.host === input.host) &&
-        leaseIsLive(row, input.now, input.host)
+        rowIsLive(row, input.now, input.host)
       ) {
         throw lockedError(row);
       }
@@ -766,7 +767,7 @@ export class Store {
     const leases = this.db
       .prepare('SELECT * FROM leases WHERE run_id = ?')
       .all(runId) as LeaseRow[];
-    return leases.some((l) => leaseIsLive(l, now, host));
+    return leases.some((l) => rowIsLive(l, now, host));
   }
 
   private toRunView(row: RunRow, now: number): RunRecord {
@@ -824,25 +825,12 @@ export class Store {
   }
 }
 
-/**
- * A lease is live unless it expired (`expiresAt < now`) or its holder is on
- * `localHost` and its pid is gone.
- */
-function leaseIsLive(row: LeaseRow, now: number, localHost: string): boolean {
-  if (row.expires_at < now) return false;
-  if (row.host === localHost && !pidAlive(row.pid)) return false;
-  return true;
-}
-
-/** Whether a process with this pid exists (`kill(pid, 0)`; EPERM means it exists but is not ours). */
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
+/** The store's rule (`lease.ts`) on a row. */
+function rowIsLive(row: LeaseRow, now: number, localHost: string): boolean {
+  return leaseIsLive(
+    { expiresAt: row.expires_at, host: row.host, pid: row.pid },
+    { now, host: localHost },
+  );
 }
 
 function lockedError(row: LeaseRow): LockedError {
