@@ -36,6 +36,15 @@ function serveWorkflow(project: Project): WorkflowSpec {
     path: project.path,
     source: first.source,
     concurrency: 1,
+    failFast: true,
+    inputs: {},
+    secrets: [
+      ...new Set(
+        project.agents.flatMap((a) =>
+          a.environment.flatMap((e) => ('secretName' in e ? [e.secretName] : [])),
+        ),
+      ),
+    ].sort(),
     env: {},
     services,
     steps: {},

@@ -25,8 +25,16 @@ export interface PortMapping {
   protocol: 'tcp' | 'udp';
 }
 
-/** One environment variable of an agent. `from: env` reads the runner's environment at run time. */
-export type EnvVar = { name: string; value: string } | { name: string; from: 'env' };
+/**
+ * One environment variable of an agent. `from: env` reads the runner's
+ * environment at run time; `from: secret` reads the run's secret `secretName`
+ * (masked, never stored). A `value` may hold `${{ }}` expressions, rendered
+ * when the service starts.
+ */
+export type EnvVar =
+  | { name: string; value: string }
+  | { name: string; from: 'env' }
+  | { name: string; from: 'secret'; secretName: string };
 
 /** A bind mount; `source` is absolute (resolved against the file's directory). */
 export interface VolumeMount {
@@ -116,7 +124,57 @@ export interface ApprovalSpec {
   approvers: string[];
 }
 
-/** One step of a workflow. */
+/**
+ * A matrix as written: each key's values (a list, or an expression that gives
+ * one), plus GitHub Actions' `include` and `exclude`. Expanded by the plan
+ * compiler (`plan/matrix.ts`), which needs the run's inputs for expressions.
+ */
+export interface MatrixSpec {
+  axes: Record<string, MatrixValue[] | string>;
+  include: Record<string, MatrixValue>[];
+  exclude: Record<string, MatrixValue>[];
+  /** At most this many combinations at once. */
+  maxParallel?: number;
+}
+
+/** A matrix value: what a YAML or JSON scalar, list or map gives. */
+export type MatrixValue =
+  | null
+  | boolean
+  | number
+  | string
+  | MatrixValue[]
+  | { [key: string]: MatrixValue };
+
+/** A step expanded from a matrix: the step it came from and its combination. */
+export interface MatrixCombination {
+  /** Id of the step as written (`test`), which `needs: [test]` names for every combination. */
+  group: string;
+  /** The combination, key → value, as `${{ matrix.KEY }}` reads it. */
+  values: Record<string, MatrixValue>;
+  maxParallel?: number;
+}
+
+/** A declared input of a workflow (`spec.inputs.NAME`). */
+export interface InputSpec {
+  name: string;
+  source: SourceRef;
+  type: 'string' | 'number' | 'boolean' | 'choice';
+  description?: string;
+  /** As written; coerced to `type` when a run uses it. */
+  default?: string | number | boolean;
+  required: boolean;
+  /** Allowed values of a `choice` input. */
+  options?: Array<string | number | boolean>;
+}
+
+/**
+ * One step of a workflow.
+ *
+ * Strings of `command`, `env`, `image`, `workdir` and `timeoutExpr` may hold
+ * `${{ }}` expressions; the runner renders them when the step starts
+ * (`run/resolve.ts`), with the step's contexts (docs/expressions.md).
+ */
 export interface StepSpec {
   id: string;
   source: SourceRef;
@@ -131,10 +189,26 @@ export interface StepSpec {
   needs: string[];
   /** Workflow `env` merged with the step's own `env` (the step wins). */
   env: Record<string, string>;
-  /** For process steps: absolute path (default: the workflow file's directory). For containers: as given. */
+  /**
+   * For process steps: absolute path (default: the workflow file's directory),
+   * or as written when it holds an expression (resolved against the file's
+   * directory once rendered). For containers: as given.
+   */
   workdir?: string;
   timeoutMs?: number;
+  /** A `timeout` given as an expression; rendered, then parsed as a duration. */
+  timeoutExpr?: string;
   retry: RetryPolicy;
+  /** `if:` as written (with or without `${{ }}`); undefined: `success()`. */
+  if?: string;
+  /** Keys the step must write to `$AGENT_OUTPUT`; undefined: none declared (any key allowed). */
+  outputs?: string[];
+  /** A failure is recorded, but counts as success for dependants and the run. */
+  continueOnError: boolean;
+  /** The matrix as written; set only before expansion (the plan compiler expands it). */
+  matrix?: MatrixSpec;
+  /** Set on a step the plan compiler expanded from a matrix. */
+  combination?: MatrixCombination;
 }
 
 /** A service a workflow's steps may need: an Agent run for the length of the steps that need it. */
@@ -153,6 +227,13 @@ export interface WorkflowSpec {
   source: SourceRef;
   /** Steps at once; default: CPU count (`os.availableParallelism()`). */
   concurrency: number;
+  /** After a failure, start no new steps (true, the default) or let independent branches go on. */
+  failFast: boolean;
+  /** Declared inputs, in file order. */
+  inputs: Record<string, InputSpec>;
+  /** Declared secrets, plus every `secretName` its services read, sorted. */
+  secrets: string[];
+  /** The workflow env and `defaults.env` merged; values may hold expressions. */
   env: Record<string, string>;
   /** Keyed by service name, in file order. */
   services: Record<string, ServiceSpec>;

@@ -11,6 +11,9 @@ import type {
   AgentSpec,
   EnvVar,
   HealthCheck,
+  InputSpec,
+  MatrixSpec,
+  MatrixValue,
   PortMapping,
   ProbeSpec,
   RetryPolicy,
@@ -108,6 +111,12 @@ function environment(ctx: NormalizeContext, at: Path, value: unknown): EnvVar[] 
     const o = obj(e);
     const name = String(o.name);
     if (o.from === 'env') return { name, from: 'env' };
+    if (o.from === 'secret')
+      return {
+        name,
+        from: 'secret',
+        secretName: typeof o.secretName === 'string' ? o.secretName : name,
+      };
     return { name, value: text(ctx, [...at, String(i), 'value'], o.value) };
   });
 }
@@ -235,13 +244,87 @@ function needs(value: unknown): string[] {
   return [...new Set(list.filter((n): n is string => typeof n === 'string'))].sort();
 }
 
+function matrixValue(value: unknown): MatrixValue {
+  if (
+    value === null ||
+    typeof value === 'boolean' ||
+    typeof value === 'number' ||
+    typeof value === 'string'
+  )
+    return value;
+  if (Array.isArray(value)) return value.map(matrixValue);
+  if (typeof value === 'object') {
+    const out: Record<string, MatrixValue> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = matrixValue(v);
+    return out;
+  }
+  return null;
+}
+
+function matrix(value: unknown): MatrixSpec | undefined {
+  if (value === undefined || value === null) return undefined;
+  const o = obj(value);
+  const axes: MatrixSpec['axes'] = {};
+  const combos = (v: unknown) =>
+    Array.isArray(v) ? v.map((c) => obj(matrixValue(c)) as Record<string, MatrixValue>) : [];
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'include' || k === 'exclude' || k === 'maxParallel') continue;
+    axes[k] = typeof v === 'string' ? v : Array.isArray(v) ? v.map(matrixValue) : [];
+  }
+  const out: MatrixSpec = { axes, include: combos(o.include), exclude: combos(o.exclude) };
+  if (typeof o.maxParallel === 'number') out.maxParallel = o.maxParallel;
+  return out;
+}
+
+function inputs(ctx: NormalizeContext, value: unknown): Record<string, InputSpec> {
+  const out: Record<string, InputSpec> = {};
+  for (const [name, raw] of Object.entries(obj(value))) {
+    const o = obj(raw);
+    const type =
+      o.type === 'number' || o.type === 'boolean' || o.type === 'choice' ? o.type : 'string';
+    const input: InputSpec = {
+      name,
+      source: sourceRef(ctx, ['spec', 'inputs', name], 'key'),
+      type,
+      required: o.required === true,
+    };
+    if (typeof o.description === 'string') input.description = o.description;
+    if (
+      typeof o.default === 'string' ||
+      typeof o.default === 'number' ||
+      typeof o.default === 'boolean'
+    )
+      input.default = o.default;
+    if (Array.isArray(o.options))
+      input.options = o.options.filter(
+        (x): x is string | number | boolean =>
+          typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean',
+      );
+    out[name] = input;
+  }
+  return out;
+}
+
+const EXPRESSION = /\$\{\{/;
+
+/** Whether a string holds a `${{ }}` expression (rendered at run time). */
+export function hasExpression(value: string): boolean {
+  return EXPRESSION.test(value);
+}
+
 /**
  * Normalizes a Workflow document. `resolveService` turns a service entry into
  * its agent (a `uses:` reference, already checked, or an inline spec).
- * Concurrency defaults to `os.availableParallelism()`; each step's env is the
- * workflow env overlaid with its own; `run:` becomes `['sh', '-c', run]`;
- * needs are sorted and deduplicated; a process step's workdir is absolute and
- * defaults to the file's directory.
+ *
+ * - concurrency defaults to `os.availableParallelism()`, `failFast` to true;
+ * - each step's env is the workflow `env`, then `defaults.env`, then its own;
+ * - `defaults.image`, `workdir`, `timeout` and `retry` apply to every step
+ *   that does not set its own (`image: null` keeps a step a local process);
+ * - `run:` becomes `['sh', '-c', run]`; needs are sorted and deduplicated;
+ * - a process step's workdir is absolute and defaults to the file's
+ *   directory, unless it holds an expression (resolved once rendered);
+ * - `timeout` with an expression is kept in `timeoutExpr`;
+ * - `secrets` is the declared list plus every `secretName` a service reads.
  */
 export function normalizeWorkflow(
   ctx: NormalizeContext,
@@ -253,23 +336,38 @@ export function normalizeWorkflow(
   },
 ): WorkflowSpec {
   const spec = obj(options.spec);
-  const env = stringMap(ctx, ['spec', 'env'], spec.env);
+  const defaults = obj(spec.defaults);
+  const env = {
+    ...stringMap(ctx, ['spec', 'env'], spec.env),
+    ...stringMap(ctx, ['spec', 'defaults', 'env'], defaults.env),
+  };
   const services: Record<string, ServiceSpec> = {};
+  const secrets = new Set(
+    Array.isArray(spec.secrets)
+      ? spec.secrets.filter((x): x is string => typeof x === 'string')
+      : [],
+  );
   for (const [name, entry] of Object.entries(obj(spec.services))) {
-    services[name] = {
-      name,
-      source: sourceRef(ctx, ['spec', 'services', name], 'key'),
-      agent: options.resolveService(name, entry),
-    };
+    const agent = options.resolveService(name, entry);
+    for (const e of agent.environment) if ('secretName' in e) secrets.add(e.secretName);
+    services[name] = { name, source: sourceRef(ctx, ['spec', 'services', name], 'key'), agent };
   }
   const steps: Record<string, StepSpec> = {};
   for (const [id, raw] of Object.entries(obj(spec.steps))) {
     const s = obj(raw);
     const at = ['spec', 'steps', id];
     const approval = s.approval === undefined ? undefined : obj(s.approval);
+    const image =
+      s.image === null
+        ? undefined
+        : typeof s.image === 'string'
+          ? s.image
+          : typeof defaults.image === 'string'
+            ? defaults.image
+            : undefined;
     const kind: StepSpec['kind'] = approval
       ? 'approval'
-      : typeof s.image === 'string'
+      : image !== undefined
         ? 'container'
         : 'process';
     const step: StepSpec = {
@@ -282,7 +380,8 @@ export function normalizeWorkflow(
           : (argv(ctx, [...at, 'command'], s.command) ?? []),
       needs: needs(s.needs),
       env: { ...env, ...stringMap(ctx, [...at, 'env'], s.env) },
-      retry: retry(s.retry),
+      retry: retry(s.retry ?? defaults.retry),
+      continueOnError: s.continueOnError === true,
     };
     if (approval) {
       step.approval = {
@@ -292,15 +391,40 @@ export function normalizeWorkflow(
           : [],
       };
     }
-    if (typeof s.image === 'string' && !approval) step.image = s.image;
+    if (image !== undefined && !approval) step.image = image;
+    const workdir =
+      typeof s.workdir === 'string'
+        ? s.workdir
+        : typeof defaults.workdir === 'string'
+          ? defaults.workdir
+          : undefined;
     if (kind === 'process') {
       step.workdir =
-        typeof s.workdir === 'string' ? resolveFrom(ctx, s.workdir) : path.dirname(ctx.path);
-    } else if (typeof s.workdir === 'string') {
-      step.workdir = s.workdir;
+        workdir === undefined
+          ? path.dirname(ctx.path)
+          : hasExpression(workdir)
+            ? workdir
+            : resolveFrom(ctx, workdir);
+    } else if (workdir !== undefined) {
+      step.workdir = workdir;
     }
-    const timeoutMs = duration(s.timeout);
-    if (timeoutMs !== undefined) step.timeoutMs = timeoutMs;
+    const timeout =
+      typeof s.timeout === 'string'
+        ? s.timeout
+        : typeof defaults.timeout === 'string'
+          ? defaults.timeout
+          : undefined;
+    if (timeout !== undefined && hasExpression(timeout)) step.timeoutExpr = timeout;
+    else {
+      const timeoutMs = duration(timeout);
+      if (timeoutMs !== undefined) step.timeoutMs = timeoutMs;
+    }
+    if (typeof s.if === 'string') step.if = s.if;
+    else if (typeof s.if === 'boolean') step.if = String(s.if);
+    if (Array.isArray(s.outputs))
+      step.outputs = s.outputs.filter((k): k is string => typeof k === 'string');
+    const m = matrix(s.matrix);
+    if (m) step.matrix = m;
     steps[id] = step;
   }
   return {
@@ -309,6 +433,9 @@ export function normalizeWorkflow(
     path: ctx.path,
     source: options.source,
     concurrency: typeof spec.concurrency === 'number' ? spec.concurrency : availableParallelism(),
+    failFast: spec.failFast !== false,
+    inputs: inputs(ctx, spec.inputs),
+    secrets: [...secrets].sort(),
     env,
     services,
     steps,

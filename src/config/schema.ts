@@ -73,6 +73,9 @@ function unitDefinitions(set: SchemaSet): Map<unknown, { code: UnitCode; def: st
   add('port', 'units/port');
   add('hostPort', 'units/port');
   add('portMapping', 'units/port');
+  // A step timeout: a duration, or an expression that renders to one.
+  const timeout = (set.documents.Workflow.$defs as Record<string, unknown> | undefined)?.timeout;
+  if (timeout) map.set(timeout, { code: 'units/duration', def: 'duration' });
   return map;
 }
 

@@ -58,11 +58,13 @@ describe('normalization of full.yaml', async () => {
 
   it('merges env and keeps numbers as written', () => {
     expect(workflow.concurrency).toBe(3);
-    expect(workflow.env).toEqual({ NODE_ENV: 'test', VERSION: '1.10', CI: 'true' });
+    // `defaults.env` (TZ) merges over the workflow env.
+    expect(workflow.env).toEqual({ NODE_ENV: 'test', VERSION: '1.10', CI: 'true', TZ: 'UTC' });
     expect(only(workflow.steps.build).env).toEqual({
       NODE_ENV: 'production',
       VERSION: '1.10',
       CI: 'true',
+      TZ: 'UTC',
     });
     expect(only(workflow.steps.test).env).toEqual(workflow.env);
   });
@@ -79,7 +81,7 @@ describe('normalization of full.yaml', async () => {
       maxAttempts: 1,
       backoff: { initialMs: 1000, factor: 2, maxMs: 30_000 },
     });
-    expect(build.timeoutMs).toBeUndefined();
+    expect(build.timeoutMs).toBe(1_800_000); // defaults.timeout
     expect(build.source).toEqual({ file: project.file, line: 32, column: 5 });
 
     expect(test.command).toEqual(['npm', 'test', '--', '--shard', '2']);
@@ -238,6 +240,12 @@ describe('every field of the model is reachable from the file format', async () 
     timeoutMs: true,
     retry: true,
     approval: true,
+    continueOnError: true,
+    if: true,
+    outputs: true,
+    matrix: true,
+    timeoutExpr: true,
+    combination: true,
   } satisfies Record<keyof StepSpec, true>;
   const serviceKeys = { name: true, source: true, agent: true } satisfies Record<
     keyof ServiceSpec,
@@ -249,6 +257,9 @@ describe('every field of the model is reachable from the file format', async () 
     path: true,
     source: true,
     concurrency: true,
+    failFast: true,
+    inputs: true,
+    secrets: true,
     env: true,
     services: true,
     steps: true,
@@ -261,8 +272,30 @@ describe('every field of the model is reachable from the file format', async () 
   it('sets every field', () => {
     for (const key of Object.keys(agentKeys)) expect(api.agent).toHaveProperty(key);
     // `approval` is a step of its own kind: it cannot also run something.
-    for (const key of Object.keys(stepKeys).filter((k) => k !== 'approval'))
+    // Mutually exclusive with what `test` sets: `approval` (a step of its own
+    // kind), `timeoutExpr` (timeoutMs), `matrix` (on `lint`), `combination`
+    // (set by the plan compiler's expansion).
+    const elsewhere = ['approval', 'timeoutExpr', 'matrix', 'combination'];
+    for (const key of Object.keys(stepKeys).filter((k) => !elsewhere.includes(k)))
       expect(test).toHaveProperty(key);
+    expect(workflow.steps.lint).toMatchObject({
+      timeoutExpr: '${{ inputs.shards }}m',
+      matrix: {
+        axes: { node: [20, 22], os: ['linux'] },
+        include: [{ node: 22, experimental: true }],
+        exclude: [{ node: 20, os: 'mac' }],
+        maxParallel: 1,
+      },
+    });
+    expect(workflow.inputs.target).toMatchObject({
+      type: 'choice',
+      options: ['dev', 'prod'],
+      default: 'dev',
+    });
+    expect(workflow.inputs.note).toMatchObject({ type: 'string', required: true });
+    expect(workflow.secrets).toEqual(['NPM_TOKEN']);
+    expect(workflow.failFast).toBe(false);
+    expect(test.env.TZ).toBe('UTC');
     expect(workflow.steps.release).toMatchObject({
       kind: 'approval',
       approval: { message: 'Ship this build?', approvers: ['alice', 'bob'] },

@@ -14,6 +14,7 @@ export function step(id: string, overrides: Partial<StepSpec> & { run?: string }
     env: {},
     workdir: '/repo/examples/hello',
     retry: { maxAttempts: 1, backoff: { initialMs: 1000, factor: 2, maxMs: 30_000 } },
+    continueOnError: false,
     ...rest,
   };
 }
@@ -61,6 +62,9 @@ export function workflow(
     path: FILE,
     source: { file: 'workflow.yaml', line: 1, column: 1 },
     concurrency: parts.concurrency ?? 2,
+    failFast: true,
+    inputs: {},
+    secrets: [],
     env: {},
     services: Object.fromEntries((parts.services ?? []).map((s) => [s.name, s])),
     steps: Object.fromEntries((parts.steps ?? []).map((s) => [s.id, s])),

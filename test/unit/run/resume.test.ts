@@ -22,6 +22,7 @@ const step = (
   needs,
   env: {},
   retry: { maxAttempts: 1, backoff: { initialMs: 1000, factor: 2, maxMs: 30_000 } },
+  continueOnError: false,
 });
 const plan = (steps: WorkflowSpec['steps'][string][]) =>
   compilePlan({
@@ -30,6 +31,9 @@ const plan = (steps: WorkflowSpec['steps'][string][]) =>
     path: '/w.yaml',
     source,
     concurrency: 1,
+    failFast: true,
+    inputs: {},
+    secrets: [],
     env: {},
     services: {},
     steps: Object.fromEntries(steps.map((s) => [s.id, s])),

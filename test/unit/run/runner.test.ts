@@ -31,6 +31,7 @@ function step(
       maxAttempts: extra.maxAttempts ?? 1,
       backoff: { initialMs: 1000, factor: 2, maxMs: 30_000 },
     },
+    continueOnError: false,
     ...(extra.approval ? { approval: { message: 'ok?', approvers: [] } } : {}),
   };
 }
@@ -42,6 +43,9 @@ function plan(steps: WorkflowSpec['steps'][string][], services: string[] = []): 
     path: '/project/w.yaml',
     source,
     concurrency: 2,
+    failFast: true,
+    inputs: {},
+    secrets: [],
     env: {},
     services: Object.fromEntries(
       services.map((name) => [
