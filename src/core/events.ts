@@ -61,6 +61,8 @@ export type RunEvent =
       planFingerprint: string;
       /** Every node, in plan order. */
       nodes: EventNode[];
+      /** The run's inputs, coerced to their declared types (never secrets). */
+      inputs?: Record<string, string | number | boolean | null>;
     })
   | (Base & {
       type: 'run.started';
@@ -75,6 +77,8 @@ export type RunEvent =
       rerun: { id: string; reason: RunReason }[];
       /** `--from STEP`, when given. */
       from?: string;
+      /** 1 for the run's first session, +1 for each resumed one (`${{ run.attempt }}`). */
+      session?: number;
       /** Who runs it: `pid@host`. */
       runner: string;
     })

@@ -6,6 +6,7 @@
 
 import type { AgentSpec, ServiceSpec, StepSpec, WorkflowSpec } from '../config/model.js';
 import { canonicalJson, sha256Hex } from './fingerprint.js';
+import { type AxisEvaluator, expandMatrices } from './matrix.js';
 
 interface PlanNodeBase {
   /** Step id or service name (they share one namespace). */
@@ -42,6 +43,10 @@ export interface Plan {
   file: string;
   /** Steps at once. */
   concurrency: number;
+  /** After a failure, start no new steps (true) or let independent branches go on. */
+  failFast: boolean;
+  /** The workflow's own env (with `defaults.env`), as written: the `env` context of its expressions. */
+  env: Record<string, string>;
   /** Every service and step, in plan order. */
   nodes: PlanNode[];
   /** sha256 hex over every node's id, kind and fingerprint; see {@link compilePlan}. */
@@ -68,11 +73,22 @@ export class PlanError extends Error {
  * declaration order, which only breaks ties between independent nodes; a
  * change to any node's definition or to the graph changes it.
  *
+ * Matrix steps are expanded first (`plan/matrix.ts`): each combination is a
+ * step of the plan, in the matrix step's place.
+ *
+ * @throws MatrixError when a matrix axis is not a non-empty list.
  * @throws PlanError on a cycle, a need naming no step or service, or a step
  *   id equal to a service name (all rejected by `agent lint` first; here they
  *   are internal invariants).
  */
-export function compilePlan(workflow: WorkflowSpec): Plan {
+export function compilePlan(
+  written: WorkflowSpec,
+  options: {
+    /** Evaluates matrix axes written as expressions (they read `inputs`); see `plan/matrix.ts`. */
+    evaluateAxis?: AxisEvaluator;
+  } = {},
+): Plan {
+  const workflow = expandMatrices(written, options.evaluateAxis);
   interface Draft {
     id: string;
     kind: 'step' | 'service';
@@ -168,6 +184,8 @@ export function compilePlan(workflow: WorkflowSpec): Plan {
     workflow: workflow.name,
     file: workflow.path,
     concurrency: workflow.concurrency,
+    failFast: workflow.failFast,
+    env: workflow.env,
     nodes,
     fingerprint: sha256Hex(canonicalJson(summary)),
   };
@@ -178,7 +196,9 @@ export function compilePlan(workflow: WorkflowSpec): Plan {
  * (keys sorted at every depth) of
  *
  * - a step: `kind`, `command`, `image`, `env`, `workdir`, `timeoutMs`,
- *   `retry`, `needs` (sorted);
+ *   `retry`, `needs` (sorted), and when set `timeoutExpr`, `if`, `outputs`,
+ *   `continueOnError` and its matrix combination (fields left out when
+ *   unset, so older plans keep their fingerprints);
  * - a service: its agent spec without `source` and `path` (where the
  *   definition sits in which file), so moving text around or renaming the
  *   file does not change it, while any change to what runs does.
@@ -199,6 +219,11 @@ export function nodeFingerprint(node: { step: StepSpec } | { service: ServiceSpe
         timeoutMs: s.timeoutMs,
         retry: s.retry,
         needs: [...new Set(s.needs)].sort(),
+        timeoutExpr: s.timeoutExpr,
+        if: s.if,
+        outputs: s.outputs,
+        continueOnError: s.continueOnError ? true : undefined,
+        combination: s.combination,
       }),
     );
   }

@@ -17,6 +17,7 @@ export type RunPatch = Partial<{
   finishedAt: number | null;
   error: string | null;
   requested: RunRecord['requested'];
+  sessions: number;
 }>;
 
 /** Fields of a step or service an event can change. */
@@ -49,6 +50,7 @@ export type Effect =
         file: string;
         planFingerprint: string;
         createdAt: number;
+        inputs: RunRecord['inputs'];
       };
       /** In plan order. */
       nodes: EventNode[];
@@ -88,6 +90,7 @@ export function eventEffects(event: RunEvent): Effect[] {
             file: event.file,
             planFingerprint: event.planFingerprint,
             createdAt: at,
+            inputs: event.inputs ?? {},
           },
           nodes: event.nodes,
         },
@@ -104,6 +107,7 @@ export function eventEffects(event: RunEvent): Effect[] {
             finishedAt: null,
             error: null,
             requested: null,
+            ...(event.session !== undefined ? { sessions: event.session } : {}),
           },
         },
       ];

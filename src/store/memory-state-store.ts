@@ -229,6 +229,7 @@ export class MemoryStateStore implements StateStore {
           finishedAt: null,
           error: null,
           requested: null,
+          sessions: 0,
           order: this.order++,
         });
         t.steps.set(

@@ -108,6 +108,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_by_status ON runs (status, created_at);
     `,
   },
+  {
+    version: 3,
+    name: 'run inputs and session count',
+    sql: `
+      ALTER TABLE runs ADD COLUMN inputs TEXT;
+      ALTER TABLE runs ADD COLUMN sessions INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** The schema version this build of agentfile writes and understands. */

@@ -85,6 +85,8 @@ export interface CreateRunInput {
   /** In plan order; `getSteps` returns them in this order. */
   nodes: StoreNodeInput[];
   createdAt: number;
+  /** The run's inputs (default none). */
+  inputs?: RunRecord['inputs'];
 }
 
 /** Identity of a lease holder; defaults to this process (`process.pid`, `os.hostname()`). */
@@ -104,6 +106,8 @@ interface RunRow {
   finished_at: number | null;
   error: string | null;
   requested: string | null;
+  inputs: string | null;
+  sessions: number;
 }
 
 interface StepRow {
@@ -160,6 +164,7 @@ const RUN_COLUMNS = {
   finishedAt: 'finished_at',
   error: 'error',
   requested: 'requested',
+  sessions: 'sessions',
 } as const satisfies Record<keyof RunPatch, string>;
 
 const STEP_COLUMNS = {
@@ -266,10 +271,17 @@ export class Store {
       if (this.getRun(input.id)) throw new StoreError(`run "${input.id}" already exists`);
       this.db
         .prepare(
-          `INSERT INTO runs (id, workflow, file, status, plan_fingerprint, created_at)
-           VALUES (?, ?, ?, 'queued', ?, ?)`,
+          `INSERT INTO runs (id, workflow, file, status, plan_fingerprint, created_at, inputs)
+           VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
         )
-        .run(input.id, input.workflow, input.file, input.planFingerprint, input.createdAt);
+        .run(
+          input.id,
+          input.workflow,
+          input.file,
+          input.planFingerprint,
+          input.createdAt,
+          JSON.stringify(input.inputs ?? {}),
+        );
       const insert = this.db.prepare(
         `INSERT INTO steps (run_id, id, position, kind, status, fingerprint)
          VALUES (?, ?, ?, ?, 'pending', ?)`,
@@ -852,6 +864,8 @@ function toRun(r: RunRow): RunRecord {
     finishedAt: r.finished_at,
     error: r.error,
     requested: r.requested === null ? null : (JSON.parse(r.requested) as RunRecord['requested']),
+    inputs: r.inputs === null ? {} : (JSON.parse(r.inputs) as RunRecord['inputs']),
+    sessions: r.sessions,
   };
 }
 

@@ -34,6 +34,10 @@ export interface RunRecord {
   error: string | null;
   /** A pending request from another terminal, until the runner acts on it. */
   requested: { action: 'cancel' | 'pause'; by: string; at: number } | null;
+  /** The run's inputs, coerced to their types; `--resume` and `--from` reuse them. Never secrets. */
+  inputs: Record<string, string | number | boolean | null>;
+  /** Sessions so far: 1 after the first `agent run`, +1 per `--resume` / `--from` (`${{ run.attempt }}`). */
+  sessions: number;
 }
 
 /** One step or service of a run. */

@@ -233,6 +233,8 @@ describe('runs and steps', () => {
       finishedAt: null,
       error: null,
       requested: null,
+      inputs: {},
+      sessions: 0,
     });
     const steps = store.getSteps('r1');
     expect(steps.map((s) => [s.id, s.kind, s.status, s.fingerprint, s.attempts])).toEqual([

@@ -15,6 +15,8 @@ const run = (patch: Partial<RunRecord> = {}): RunRecord => ({
   finishedAt: T0 + 5100,
   error: 'step "test" failed: exit code 1',
   requested: null,
+  inputs: {},
+  sessions: 1,
   ...patch,
 });
 

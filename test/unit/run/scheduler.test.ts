@@ -22,7 +22,15 @@ function plan(nodes: [string, 'step' | 'service', string[]][], concurrency = 4):
     fingerprint: id,
     index,
   })) as unknown as PlanNode[];
-  return { workflow: 'w', file: '/w.yaml', concurrency, nodes: list, fingerprint: 'p' };
+  return {
+    workflow: 'w',
+    file: '/w.yaml',
+    concurrency,
+    failFast: true,
+    env: {},
+    nodes: list,
+    fingerprint: 'p',
+  };
 }
 
 function states(
