@@ -84,7 +84,10 @@ export function coerceInput(
       return { value: String(raw) };
     case 'number': {
       if (typeof raw === 'number' && Number.isFinite(raw)) return { value: raw };
-      if (typeof raw === 'string' && /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(raw.trim()))
+      if (
+        typeof raw === 'string' &&
+        /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(raw.trim())
+      )
         return { value: Number(raw.trim()) };
       return { problem: `must be a number, got ${shown(raw)}` };
     }

@@ -141,7 +141,10 @@ export function expandMatrices(workflow: WorkflowSpec, evaluateAxis?: AxisEvalua
     const keys = keyOrder(matrix, list);
     const ids: string[] = [];
     for (const values of list) {
-      const base = [step.id, ...keys.filter((k) => k in values).map((k) => idPart(values[k] ?? null))].join('-');
+      const base = [
+        step.id,
+        ...keys.filter((k) => k in values).map((k) => idPart(values[k] ?? null)),
+      ].join('-');
       let id = base;
       for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
       taken.add(id);
