@@ -51,12 +51,25 @@ function serveWorkflow(project: Project): WorkflowSpec {
   };
 }
 
-/** Loads a file and picks its workflow, or throws CliError (exit 2) after printing diagnostics. */
+/**
+ * Loads a file and picks its workflow (`--workflow NAME`, or `FILE#NAME`),
+ * or throws CliError (exit 2) after printing diagnostics.
+ */
 export async function loadWorkflow(
-  file: string,
-  workflowName: string | undefined,
+  fileArg: string,
+  workflowOption: string | undefined,
   io: CliIo,
 ): Promise<{ workflow: WorkflowSpec; serve: boolean }> {
+  // `FILE#NAME` picks a workflow of a file of several, as `uses: FILE#NAME` picks an agent.
+  const pick = /^(.+)#([A-Za-z0-9][-A-Za-z0-9_.]*)$/.exec(fileArg);
+  const file = pick?.[1] ?? fileArg;
+  if (pick && workflowOption !== undefined && workflowOption !== pick[2]) {
+    throw new CliError(
+      `${fileArg} names workflow "${pick[2]}", but --workflow names "${workflowOption}"`,
+      ExitCode.invalid,
+    );
+  }
+  const workflowName = pick?.[2] ?? workflowOption;
   const result = await loadProject(file, { cwd: io.cwd });
   if (!result.project || hasErrors(result.diagnostics)) {
     printDiagnostics(result.diagnostics, result, io);

@@ -18,7 +18,8 @@ import {
   sortDiagnostics,
 } from '../config/diagnostics.js';
 import { loadProject, schemaFile } from '../config/index.js';
-import { compilePlan } from '../plan/compile.js';
+import { compilePlan, type Plan } from '../plan/compile.js';
+import { MatrixError } from '../plan/matrix.js';
 import { planToJson, renderPlanText } from '../plan/render.js';
 import { CliError, type CliIo, ExitCode } from './common.js';
 import { registerControlCommands } from './control.js';
@@ -26,6 +27,7 @@ import { registerInspectCommands } from './inspect.js';
 import { loadWorkflow } from './load.js';
 import { registerMaintenanceCommands } from './maintenance.js';
 import type { RunOptions } from './run-command.js';
+import type { InputFlags } from './run-inputs.js';
 
 export { type CliIo, ExitCode } from './common.js';
 
@@ -79,6 +81,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--resume [run]', 'say which steps `agent run --resume` would run, and why')
     .option('--from <step>', 'say which steps `agent run --from STEP` would rerun, and why')
     .option('--state <path>', 'state database (default: .agentfile/state.db beside the file)')
+    .option(
+      '-i, --input <name=value>',
+      'an input, for matrices that read inputs (repeatable)',
+      collect,
+      [],
+    )
+    .option('--inputs <file>', 'inputs from a YAML or JSON file (-i wins)')
     .action(async (file: string, opts: PlanOptions) => {
       exitCode = await planCommand(file, opts, io);
     });
@@ -112,6 +121,15 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       '--from <step>',
       'rerun STEP and every step downstream of it in the latest run (or --resume RUN)',
     )
+    .option('-i, --input <name=value>', 'an input of the run (repeatable)', collect, [])
+    .option('--inputs <file>', 'inputs of the run from a YAML or JSON file (-i wins)')
+    .option(
+      '--secret <name=value>',
+      'a secret of the run (repeatable); masked, never stored',
+      collect,
+      [],
+    )
+    .option('--secret-file <file>', 'secrets from a dotenv file (repeatable)', collect, [])
     .action(async (file: string, opts: RunOptions) => {
       const { runCommand } = await import('./run-command.js');
       exitCode = await runCommand(file, opts, io);
@@ -157,6 +175,11 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     }
     throw error;
   }
+}
+
+/** Commander's collector for repeatable options. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 const guarded = new WeakSet<object>();
@@ -217,7 +240,7 @@ async function lintCommand(
   return failed ? ExitCode.failed : ExitCode.ok;
 }
 
-interface PlanOptions {
+interface PlanOptions extends InputFlags {
   workflow?: string;
   format: 'text' | 'json';
   resume?: true | string;
@@ -227,7 +250,14 @@ interface PlanOptions {
 
 async function planCommand(file: string, opts: PlanOptions, io: CliIo): Promise<number> {
   const { workflow } = await loadWorkflow(file, opts.workflow, io);
-  const plan = compilePlan(workflow);
+  const { axesFor, runInputs } = await import('./run-inputs.js');
+  let plan: Plan;
+  try {
+    plan = compilePlan(workflow, { evaluateAxis: axesFor(await runInputs(workflow, opts, io)) });
+  } catch (error) {
+    if (error instanceof MatrixError) throw new CliError(error.message, ExitCode.invalid);
+    throw error;
+  }
   if (opts.resume !== undefined || opts.from !== undefined) {
     const { explainSession } = await import('./explain.js');
     return explainSession(plan, opts, io);

@@ -7,14 +7,18 @@
 
 import { resolve } from 'node:path';
 import { EngineUnavailableError } from '../executors/types.js';
-import { compilePlan } from '../plan/compile.js';
+import { compilePlan, type Plan } from '../plan/compile.js';
+import type { InputValue } from '../plan/inputs.js';
+import { MatrixError } from '../plan/matrix.js';
 import type { Reporter } from '../report/types.js';
+import type { RunSecrets } from '../run/runner.js';
 import { LockedError, StoreError } from '../store/types.js';
 import { CliError, type CliIo, ExitCode, openStore, statePathFor } from './common.js';
 import { loadWorkflow } from './load.js';
+import { axesFor, type InputFlags, runInputs, runSecrets, type SecretFlags } from './run-inputs.js';
 
 /** Options of `agent run`, as commander parses them. */
-export interface RunOptions {
+export interface RunOptions extends InputFlags, SecretFlags {
   workflow?: string;
   resume?: true | string;
   from?: string;
@@ -44,12 +48,78 @@ async function pickReporter(mode: string, io: CliIo): Promise<Reporter> {
   }
 }
 
-/** Runs `agent run FILE`; resolves with the exit code. @throws CliError */
+/**
+ * Runs `agent run FILE`; resolves with the exit code. A CliError's message
+ * has the run's secret values masked.
+ * @throws CliError
+ */
 export async function runCommand(file: string, opts: RunOptions, io: CliIo): Promise<number> {
   const { workflow, serve } = await loadWorkflow(file, opts.workflow, io);
-  const plan = compilePlan(workflow);
+  const resuming = opts.resume !== undefined || opts.from !== undefined;
+  if (resuming && ((opts.input?.length ?? 0) > 0 || opts.inputs !== undefined)) {
+    throw new CliError(
+      'a resumed run keeps the inputs it started with; -i and --inputs cannot change them',
+      ExitCode.invalid,
+      'start a new run (without --resume or --from) to use other inputs',
+    );
+  }
+  const secrets = await runSecrets(workflow, opts, io);
+  const newInputs = resuming ? undefined : await runInputs(workflow, opts, io);
   const statePath = statePathFor(workflow.path, opts.state, io);
+  try {
+    return await execute(file, { workflow, serve, secrets, newInputs, statePath }, opts, io);
+  } catch (error) {
+    if (error instanceof CliError && Object.keys(secrets.values).length > 0) {
+      throw new CliError(
+        secrets.redactor.redact(error.message),
+        error.exitCode,
+        error.hint === undefined ? undefined : secrets.redactor.redact(error.hint),
+      );
+    }
+    throw error;
+  }
+}
+
+async function execute(
+  file: string,
+  prepared: {
+    workflow: Awaited<ReturnType<typeof loadWorkflow>>['workflow'];
+    serve: boolean;
+    secrets: RunSecrets;
+    newInputs: Record<string, InputValue> | undefined;
+    statePath: string;
+  },
+  opts: RunOptions,
+  io: CliIo,
+): Promise<number> {
+  const { workflow, serve, secrets, statePath } = prepared;
   const store = await openStore(statePath);
+  const { ResumeError, runWorkflow, findRunToResume } = await import('../run/runner.js');
+  const { FromError } = await import('../run/resume.js');
+  let plan: Plan;
+  let inputs: Record<string, InputValue>;
+  try {
+    inputs =
+      prepared.newInputs ??
+      (
+        await findRunToResume(
+          store,
+          { file: workflow.path, workflow: workflow.name },
+          opts.resume,
+          opts.from,
+        )
+      )?.run.inputs ??
+      {};
+    plan = compilePlan(workflow, { evaluateAxis: axesFor(inputs) });
+  } catch (error) {
+    await store.close();
+    if (error instanceof ResumeError)
+      throw new CliError(error.message, ExitCode.invalid, error.hint);
+    if (error instanceof MatrixError) throw new CliError(error.message, ExitCode.invalid);
+    if (error instanceof StoreError)
+      throw new CliError(error.message, ExitCode.unavailable, error.hint);
+    throw error;
+  }
   const reporters = [await pickReporter(opts.output, io)];
   if (opts.junit) {
     const { JunitReporter } = await import('../report/junit.js');
@@ -74,8 +144,6 @@ export async function runCommand(file: string, opts: RunOptions, io: CliIo): Pro
       }
     },
   };
-  const { ResumeError, runWorkflow } = await import('../run/runner.js');
-  const { FromError } = await import('../run/resume.js');
   const { defaultExecutors } = await import('../wiring.js');
   const controller = new AbortController();
   let signals = 0;
@@ -105,6 +173,8 @@ export async function runCommand(file: string, opts: RunOptions, io: CliIo): Pro
       signal: controller.signal,
       onEvent: (e) => reporter.onEvent(e),
       env: io.env,
+      inputs,
+      secrets,
     });
   } catch (error) {
     // The run did not happen or broke off: the error says why, not the report.

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Diagnostic, hasErrors, sortDiagnostics } from './diagnostics.js';
+import { checkWorkflowExpressions } from './expressions.js';
 import { parseSource } from './load.js';
 import type { AgentSpec, Project, SourceRef } from './model.js';
 import { type NormalizeContext, normalizeAgent, normalizeWorkflow } from './normalize.js';
@@ -301,30 +302,37 @@ export async function loadProject(
   if (hasErrors(diagnostics)) return { diagnostics, sources: loader.sources };
 
   const project: Project = { file, path: abs, agents: [], workflows: [] };
+  // Expression and input checks read the normalized workflow (expanded matrix ids, needs).
+  const late: Diagnostic[] = [];
   for (const document of main.documents) {
     if (document.kind === 'Agent') {
       project.agents.push(agentOf(main, document));
     } else if (document.kind === 'Workflow') {
       const ctx = contextOf(main, document);
       const data = isObject(document.doc.data) ? document.doc.data : {};
-      project.workflows.push(
-        normalizeWorkflow(ctx, {
-          name: document.name ?? '',
-          spec: data.spec,
-          source: refAt(ctx, ['metadata', 'name'], 'value'),
-          resolveService: (name, entry) => {
-            const target = loader.targets.get(`${main.path}\0${document.doc.index}\0${name}`);
-            if (target) return agentOf(target.file, target.document);
-            return normalizeAgent(ctx, {
-              name,
-              spec: entry,
-              specPath: ['spec', 'services', name],
-              source: refAt(ctx, ['spec', 'services', name], 'key'),
-            });
-          },
-        }),
-      );
+      const workflow = normalizeWorkflow(ctx, {
+        name: document.name ?? '',
+        spec: data.spec,
+        source: refAt(ctx, ['metadata', 'name'], 'value'),
+        resolveService: (name, entry) => {
+          const target = loader.targets.get(`${main.path}\0${document.doc.index}\0${name}`);
+          if (target) return agentOf(target.file, target.document);
+          return normalizeAgent(ctx, {
+            name,
+            spec: entry,
+            specPath: ['spec', 'services', name],
+            source: refAt(ctx, ['spec', 'services', name], 'key'),
+          });
+        },
+      });
+      project.workflows.push(workflow);
+      late.push(...checkWorkflowExpressions({ doc: document.doc, file: main.file }, workflow));
     }
+  }
+  if (late.length > 0) {
+    const all = sortDiagnostics([...diagnostics, ...late]);
+    if (hasErrors(all)) return { diagnostics: all, sources: loader.sources };
+    return { project, diagnostics: all, sources: loader.sources };
   }
   return { project, diagnostics, sources: loader.sources };
 }

@@ -49,6 +49,14 @@ export interface SourceDocument {
   locate(path: string | readonly string[], target?: LocateTarget): SourceRange;
   /** The scalar's text as written in the file (`1.10` stays `1.10`), when the node at `path` is a plain scalar. */
   scalarSource(path: string | readonly string[]): string | undefined;
+  /**
+   * The range of `length` characters at `offset` (UTF-16) in the string value
+   * at `path`: where an expression problem inside a string is in the file.
+   * Block scalars, quoting and escapes are followed by anchoring at the
+   * `${{` the offset belongs to and walking the source from there; a path
+   * that is not a string scalar gives the value's own range.
+   */
+  locateInValue(path: string | readonly string[], offset: number, length: number): SourceRange;
 }
 
 /** The result of parsing one file's text. */
@@ -178,7 +186,18 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
       if (!found.exact || !isScalar(node)) return undefined;
       return node.type === 'PLAIN' ? node.source : undefined;
     };
-    documents.push({ index, data, broken, locate, scalarSource });
+    const locateInValue = (path: string | readonly string[], offset: number, length: number) => {
+      const found = walk(doc, pointerSegments(path));
+      const node = found.node;
+      if (!found.exact || !isScalar(node) || typeof node.value !== 'string' || !node.range) {
+        return locate(path);
+      }
+      const [start, end] = node.range;
+      const map = valueOffsetMapper(node.value, text.slice(start, end));
+      const a = start + map(offset);
+      return rangeOf(a, Math.max(a + 1, start + map(offset + Math.max(1, length) - 1) + 1));
+    };
+    documents.push({ index, data, broken, locate, scalarSource, locateInValue });
   });
   return { documents, diagnostics };
 }
@@ -303,4 +322,34 @@ function walk(
     }
   }
   return { node: isNode(node) ? node : undefined, pair, exact: true };
+}
+
+/**
+ * Maps an offset in a scalar's value to an offset in its source text: the
+ * `${{` the offset follows is found in both (the n-th one of the value is
+ * the n-th one of the source: quoting and block indentation never create or
+ * hide one), then characters are matched forward, skipping source
+ * characters the value does not have (indentation, line folding, escapes).
+ */
+function valueOffsetMapper(value: string, raw: string): (offset: number) => number {
+  return (offset) => {
+    const target = Math.max(0, Math.min(offset, value.length));
+    const anchor = value.lastIndexOf('${{', target);
+    let i = 0;
+    let j = 0;
+    if (anchor >= 0) {
+      let n = 0;
+      for (let k = value.indexOf('${{'); k >= 0 && k < anchor; k = value.indexOf('${{', k + 1)) n++;
+      let r = raw.indexOf('${{');
+      for (; n > 0 && r >= 0; n--) r = raw.indexOf('${{', r + 1);
+      if (r < 0) return 0;
+      i = anchor;
+      j = r;
+    }
+    while (i < target && j < raw.length) {
+      if (value[i] === raw[j]) i++;
+      j++;
+    }
+    return Math.min(j, Math.max(0, raw.length - 1));
+  };
 }

@@ -184,6 +184,11 @@ export interface StepSpec {
   approval?: ApprovalSpec;
   /** argv. `run: "..."` becomes `['sh', '-c', '...']`; `command: [...]` is kept as is. */
   command: string[];
+  /**
+   * True when `command` came from `run:`: its expressions reach the script as
+   * environment variables, never as script text (`run/resolve.ts`).
+   */
+  script?: boolean;
   image?: string;
   /** Step ids and service names, sorted, deduplicated. */
   needs: string[];

@@ -378,6 +378,7 @@ export function normalizeWorkflow(
         typeof s.run === 'string'
           ? ['sh', '-c', s.run]
           : (argv(ctx, [...at, 'command'], s.command) ?? []),
+      ...(typeof s.run === 'string' ? { script: true } : {}),
       needs: needs(s.needs),
       env: { ...env, ...stringMap(ctx, [...at, 'env'], s.env) },
       retry: retry(s.retry ?? defaults.retry),

@@ -172,6 +172,8 @@ export type RunEvent =
       error?: string;
       /** False when the step ended between attempts (cancelled during a backoff). */
       attemptOpen?: boolean;
+      /** What a succeeded step wrote to `$AGENT_OUTPUT` (secrets masked). */
+      outputs?: Record<string, string>;
     })
   | (Base & {
       type: 'step.skipped';

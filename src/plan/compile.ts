@@ -5,6 +5,7 @@
  */
 
 import type { AgentSpec, ServiceSpec, StepSpec, WorkflowSpec } from '../config/model.js';
+import { conditionSource, parseExpression, usesStatusFunction } from '../expr/index.js';
 import { canonicalJson, sha256Hex } from './fingerprint.js';
 import { type AxisEvaluator, expandMatrices } from './matrix.js';
 
@@ -25,6 +26,13 @@ interface PlanNodeBase {
 export interface StepNode extends PlanNodeBase {
   kind: 'step';
   step: StepSpec;
+  /**
+   * The step's `if:` calls a status check function (`success()`,
+   * `failure()`, `always()`, `cancelled()`): it is decided once every step it
+   * needs has finished, whatever their outcome, and may run after a failure
+   * or a cancellation (GitHub Actions semantics).
+   */
+  statusCheck: boolean;
 }
 
 /** A service of a plan. */
@@ -165,6 +173,7 @@ export function compilePlan(
         ...base,
         kind: 'step',
         step: d.step,
+        statusCheck: d.step.if !== undefined && conditionChecksStatus(d.step.if),
         fingerprint: nodeFingerprint({ step: d.step }),
       };
     if (d.service)
@@ -213,6 +222,7 @@ export function nodeFingerprint(node: { step: StepSpec } | { service: ServiceSpe
         node: 'step',
         kind: s.kind,
         command: s.command,
+        script: s.script,
         image: s.image,
         env: s.env,
         workdir: s.workdir,
@@ -239,4 +249,24 @@ function insertSorted<T extends { declared: number }>(list: T[], item: T): void 
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Whether an `if:` calls a status check function (`success()`, `failure()`,
+ * `always()`, `cancelled()`) in any of its expressions. A condition that
+ * does not parse counts as not calling one (lint reports it; the runner
+ * fails the step when it evaluates it).
+ */
+export function conditionChecksStatus(condition: string): boolean {
+  const c = conditionSource(condition);
+  const sources =
+    c.kind === 'expression'
+      ? [c.source]
+      : c.kind === 'template'
+        ? c.parts.map((p) => p.source)
+        : [];
+  return sources.some((source) => {
+    const parsed = parseExpression(source);
+    return 'expr' in parsed && usesStatusFunction(parsed.expr);
+  });
 }

@@ -15,6 +15,7 @@
  */
 
 import type { MatrixSpec, MatrixValue, StepSpec, WorkflowSpec } from '../config/model.js';
+import { type ExprValue, evaluate, parseExpression, scanTemplate } from '../expr/index.js';
 import { canonicalJson } from './fingerprint.js';
 
 type Combination = Record<string, MatrixValue>;
@@ -169,4 +170,36 @@ export function expandMatrices(workflow: WorkflowSpec, evaluateAxis?: AxisEvalua
     steps[s.id] = { ...s, needs };
   }
   return { ...workflow, steps };
+}
+
+/**
+ * An {@link AxisEvaluator} over fixed contexts (a run's `inputs`): the axis
+ * text must be exactly one `${{ … }}` (the schema checks that), whose value
+ * is the list.
+ *
+ * @throws MatrixError when the expression does not parse or fails.
+ */
+export function axisEvaluator(contexts: Record<string, ExprValue>): AxisEvaluator {
+  return (text, step, key) => {
+    const parts = scanTemplate(text.trim()).parts;
+    const only = parts[0];
+    if (parts.length !== 1 || only?.kind !== 'expression') {
+      throw new MatrixError(
+        `matrix "${key}" of step "${step}" must be one \${{ }} expression`,
+        step,
+      );
+    }
+    const parsed = parseExpression(only.source);
+    if ('problem' in parsed) {
+      throw new MatrixError(`matrix "${key}" of step "${step}": ${parsed.problem.message}`, step);
+    }
+    try {
+      return evaluate(parsed.expr, { contexts }) as MatrixValue;
+    } catch (error) {
+      throw new MatrixError(
+        `matrix "${key}" of step "${step}": ${error instanceof Error ? error.message : String(error)}`,
+        step,
+      );
+    }
+  };
 }

@@ -9,6 +9,9 @@
  * fail: that emit rejects with the store's error, {@link Journal.failure}
  * holds it, and every later emit rejects with it at once, so nothing is
  * started after the store stopped taking writes.
+ *
+ * Every event passes through `redact` first (the run's secret masking), so
+ * neither the store nor any listener ever holds a secret value.
  */
 
 import type { EventListener, RunEvent, StoredEvent } from '../core/events.js';
@@ -22,7 +25,14 @@ export class Journal {
   /** Highest `seq` this journal wrote. */
   lastSeq = 0;
 
-  constructor(private readonly store: StateStore) {}
+  /**
+   * @param redact returns the event with every secret value masked (default:
+   *   the event as it is).
+   */
+  constructor(
+    private readonly store: StateStore,
+    private readonly redact: (event: RunEvent) => RunEvent = (e) => e,
+  ) {}
 
   /** Adds a listener; listeners are called in the order they were added. */
   listen(listener: EventListener): void {
@@ -45,7 +55,7 @@ export class Journal {
       if (this.failed !== undefined) throw this.failed;
       let stored: StoredEvent;
       try {
-        stored = await this.store.append(event);
+        stored = await this.store.append(this.redact(event));
       } catch (error) {
         this.failed ??= error;
         throw error;

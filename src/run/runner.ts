@@ -15,10 +15,13 @@
  * - `runtimes.ts`: processes vs. containers, and leftovers.
  */
 
-import type { EventListener, StoredEvent } from '../core/events.js';
+import path from 'node:path';
+import type { EventListener, RunEvent, StoredEvent } from '../core/events.js';
 import type { RunStatus, ServiceStatus, StepStatus } from '../core/status.js';
-import type { Executors, ServiceHandle } from '../executors/types.js';
+import type { Executors, Redactor, ServiceHandle } from '../executors/types.js';
+import { type ExprValue, renderTemplate } from '../expr/index.js';
 import type { Plan, PlanNode, ServiceNode, StepNode } from '../plan/compile.js';
+import type { InputValue } from '../plan/inputs.js';
 import { logFilePath, newRunId, workflowLeaseKey } from '../store/paths.js';
 import {
   type LeaseHolder,
@@ -30,9 +33,10 @@ import {
 import { type Clock, systemClock } from './clock.js';
 import { Journal } from './journal.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { decideCondition, ResolveError, resolveStep } from './resolve.js';
 import { decideSession, type SessionDecision } from './resume.js';
 import { RunRuntimes } from './runtimes.js';
-import { blockedSteps, idleServices, readySteps, wantedServices } from './scheduler.js';
+import { blockedSteps, idleServices, nodeById, readySteps, wantedServices } from './scheduler.js';
 import { Services } from './services.js';
 import { errorMessage, runStep } from './step-attempts.js';
 
@@ -79,6 +83,26 @@ export interface RunWorkflowOptions {
   holder?: LeaseHolder;
   /** Called with the run id as soon as it is known (before anything runs). */
   onRunId?: (runId: string) => void;
+  /**
+   * Inputs of a new run, checked and coerced (`plan/inputs.ts`). A resumed
+   * run (`resume`, `from`) keeps the inputs recorded with it.
+   */
+  inputs?: Record<string, InputValue>;
+  /**
+   * The run's secrets (docs/secrets.md): values by name, for `${{ secrets.X }}`
+   * and `from: secret`, and the masking applied to every event before it is
+   * stored and to every output line. Never written to the store.
+   */
+  secrets?: RunSecrets;
+}
+
+/** The secrets of a run and how they are masked (`secrets/` builds one from the command line). */
+export interface RunSecrets {
+  values: Record<string, string>;
+  /** Masks values in text; also handed to executors for output lines. */
+  redactor: Redactor;
+  /** A deep copy of a JSON-like value with every string masked. */
+  redactValue(value: unknown): unknown;
 }
 
 /** How a session of a run ended. */
@@ -135,7 +159,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
  */
 export async function findRunToResume(
   store: StateStore,
-  plan: Plan,
+  plan: Pick<Plan, 'file' | 'workflow'>,
   resume: true | string | undefined,
   from: string | undefined,
 ): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {
@@ -202,12 +226,26 @@ class Execution {
   private startedAt = 0;
   private wake: () => void = () => {};
   private releaseHold: () => void = () => {};
+  /** The run's inputs: given to a new run, recorded with a resumed one. */
+  private inputs: Record<string, InputValue> = {};
+  /** Which session of the run this is (`${{ run.attempt }}`). */
+  private session = 1;
+  /** Outputs of succeeded steps, this session's and reused ones. */
+  private readonly outputs = new Map<string, Record<string, string>>();
+  /** The workflow env, rendered once per session (the `env` context, over the runner's environment). */
+  private workflowEnv: Record<string, string> = {};
 
   constructor(private readonly options: RunWorkflowOptions) {
     this.plan = options.plan;
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
-    this.journal = new Journal(options.store);
+    const secrets = options.secrets;
+    this.journal = new Journal(
+      options.store,
+      secrets && Object.keys(secrets.values).length > 0
+        ? (e) => secrets.redactValue(e) as RunEvent
+        : undefined,
+    );
     this.stepSignal = AbortSignal.any([this.cancel.signal, this.halt.signal]);
     this.journal.listen((e) => this.project(e));
     if (options.onEvent) this.journal.listen(options.onEvent);
@@ -224,6 +262,9 @@ class Execution {
       ...(options.from !== undefined ? { from: options.from } : {}),
     });
     this.runId = previous?.run.id ?? newRunId();
+    this.inputs = previous ? previous.run.inputs : (options.inputs ?? {});
+    this.session = (previous?.run.sessions ?? 0) + 1;
+    for (const s of previous?.steps ?? []) if (s.outputs) this.outputs.set(s.id, s.outputs);
     options.onRunId?.(this.runId);
     const lease = new LeaseKeeper({
       store,
@@ -255,6 +296,10 @@ class Execution {
       emit: (e) => this.journal.emit(e),
       runnerFor: (node) => this.runtimes.serviceRunner(node),
       env: options.env ?? process.env,
+      secrets: options.secrets?.values ?? {},
+      render: (text) =>
+        renderTemplate(text, { contexts: { ...this.baseContexts(), env: this.envContext() } }),
+      ...(options.secrets ? { redact: options.secrets.redactor } : {}),
       logFile: (name, attempt) => logFilePath(options.statePath, this.runId, name, attempt),
       attemptsBefore: (name) => this.attempts.get(name) ?? 0,
       stopGraceMs: options.serviceStopGraceMs ?? 10_000,
@@ -276,6 +321,7 @@ class Execution {
           file: plan.file,
           planFingerprint: plan.fingerprint,
           nodes: plan.nodes.map((n) => ({ id: n.id, kind: n.kind, fingerprint: n.fingerprint })),
+          inputs: this.inputs,
         });
       } else {
         for (const s of previous.steps) this.attempts.set(s.id, s.attempts);
@@ -308,6 +354,7 @@ class Execution {
 
   private async begin(resumed: boolean, decision: SessionDecision): Promise<void> {
     const { plan } = this;
+    this.workflowEnv = this.renderWorkflowEnv();
     const reused = new Set(decision.reused);
     for (const n of plan.nodes) this.states.set(n.id, reused.has(n.id) ? 'succeeded' : 'pending');
     await this.journal.emit({
@@ -322,6 +369,7 @@ class Execution {
       rerun: resumed ? decision.rerun : [],
       ...(this.options.from !== undefined ? { from: this.options.from } : {}),
       runner: `${this.holder.pid}@${this.holder.host}`,
+      session: this.session,
     });
   }
 
@@ -407,11 +455,21 @@ class Execution {
 
   private get stopping(): boolean {
     return (
-      this.failure !== undefined ||
+      (this.failure !== undefined && this.plan.failFast) ||
       this.cancel.signal.aborted ||
       this.fatal !== undefined ||
       this.pauseRequested
     );
+  }
+
+  /**
+   * After a failure (with `failFast`) or a cancellation, steps whose `if:`
+   * calls a status check function are still decided, as GitHub Actions
+   * decides `if: failure()` and `if: always()` jobs; nothing starts after an
+   * infrastructure error or a pause.
+   */
+  private get onlyStatusChecks(): boolean {
+    return this.stopping && this.fatal === undefined && !this.pauseRequested;
   }
 
   // ---- the loop -------------------------------------------------------------
@@ -439,7 +497,8 @@ class Execution {
     const serve = this.options.serve ?? false;
     if (serve) this.track(this.hold());
     for (;;) {
-      if (this.failure !== undefined || this.cancel.signal.aborted) this.services.abortStarting();
+      if ((this.failure !== undefined && plan.failFast) || this.cancel.signal.aborted)
+        this.services.abortStarting();
       if (!this.stopping) {
         const services = serve
           ? plan.nodes.filter((n) => n.kind === 'service' && this.states.get(n.id) === 'pending')
@@ -449,7 +508,12 @@ class Execution {
           this.states.set(s.id, 'starting');
           this.track(this.services.start(s));
         }
-        for (const s of readySteps(plan, this.states, plan.concurrency)) {
+      }
+      if (!this.stopping || this.onlyStatusChecks) {
+        const only = this.stopping
+          ? (n: PlanNode) => n.kind === 'step' && n.statusCheck
+          : undefined;
+        for (const s of readySteps(plan, this.states, plan.concurrency, only)) {
           if (s.kind !== 'step') continue;
           if (s.step.approval) {
             this.states.set(s.id, 'waiting');
@@ -476,7 +540,45 @@ class Execution {
     }
   }
 
+  /**
+   * A step, from its decision to its end: its `if:` (false: recorded
+   * `skipped`), its fields rendered (`resolve.ts`), its attempts, and its
+   * outputs kept for the steps after it. A condition or expression that
+   * cannot be evaluated fails the step before any attempt, as GitHub fails a
+   * job whose expression errors.
+   */
   private async runStep(node: StepNode): Promise<void> {
+    const contexts = this.contextsFor(node);
+    const { step } = node;
+    // A step decided after a cancellation runs to its end unless the runner is forced.
+    const signal = this.cancel.signal.aborted ? this.halt.signal : this.stepSignal;
+    let resolved: ReturnType<typeof resolveStep>;
+    try {
+      if (step.if !== undefined) {
+        const run = decideCondition(step.if, { contexts, status: this.statusFor(node) });
+        if (!run) {
+          await this.emitSkipped(node.id, 'skipped', `if: ${step.if.trim()} was false`);
+          return;
+        }
+      }
+      resolved = resolveStep(step, { contexts }, path.dirname(this.plan.file));
+    } catch (error) {
+      if (!(error instanceof ResolveError)) throw error;
+      await this.journal.emit({
+        type: 'step.finished',
+        runId: this.runId,
+        at: this.clock.now(),
+        step: node.id,
+        status: 'failed',
+        attempt: this.attempts.get(node.id) ?? 0,
+        durationMs: 0,
+        error: error.message,
+        attemptOpen: false,
+      });
+      if (!step.continueOnError) this.fail(`step "${node.id}" failed: ${error.message}`);
+      return;
+    }
+    const secrets = this.options.secrets;
     const outcome = await runStep(node, {
       runId: this.runId,
       clock: this.clock,
@@ -484,14 +586,146 @@ class Execution {
       executor: this.runtimes.stepExecutor(node),
       env: (attempt) => this.stepEnv(node, attempt),
       logFile: (attempt) => logFilePath(this.options.statePath, this.runId, node.id, attempt),
+      outputFile: (attempt) =>
+        logFilePath(this.options.statePath, this.runId, node.id, attempt).replace(
+          /\.log$/,
+          '.output',
+        ),
       attemptsBefore: this.attempts.get(node.id) ?? 0,
-      signal: this.stepSignal,
+      signal,
+      resolved,
+      ...(secrets ? { redact: secrets.redactor } : {}),
+      ...(step.kind === 'container' && secrets
+        ? { secretFiles: this.secretFilesFor(resolved) }
+        : {}),
     });
-    if (outcome.status === 'failed' || outcome.status === 'timed_out') {
+    if (outcome.status === 'succeeded' && outcome.outputs) {
+      const masked = secrets
+        ? (secrets.redactValue(outcome.outputs) as Record<string, string>)
+        : outcome.outputs;
+      this.outputs.set(node.id, masked);
+    }
+    if ((outcome.status === 'failed' || outcome.status === 'timed_out') && !step.continueOnError) {
       this.fail(
         `step "${node.id}" ${outcome.status === 'timed_out' ? 'timed out' : 'failed'}: ${outcome.error}`,
       );
     }
+  }
+
+  /**
+   * The status check functions' view for a step (GitHub Actions' meaning,
+   * over the steps it needs, directly or not): `success()` every one
+   * succeeded (a `continueOnError` failure counts) and the run is not
+   * cancelled; `failure()` one of them failed or timed out; `cancelled()`
+   * the run is being cancelled.
+   */
+  private statusFor(node: StepNode): { success: boolean; failure: boolean; cancelled: boolean } {
+    let success = true;
+    let failure = false;
+    for (const id of this.ancestors(node)) {
+      const n = nodeById(this.plan, id);
+      if (n.kind !== 'step') continue;
+      const s = this.states.get(id);
+      const failed = s === 'failed' || s === 'timed_out';
+      if (failed && n.step.continueOnError) continue;
+      if (failed) failure = true;
+      if (s !== 'succeeded') success = false;
+    }
+    const cancelled = this.cancel.signal.aborted;
+    return { success: success && !cancelled, failure, cancelled };
+  }
+
+  /** Every node a node needs, directly or through other nodes. */
+  private ancestors(node: PlanNode): Set<string> {
+    const seen = new Set<string>();
+    const stack = [...node.needs];
+    while (stack.length > 0) {
+      const id = stack.pop() as string;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      stack.push(...nodeById(this.plan, id).needs);
+    }
+    return seen;
+  }
+
+  /** The runner's environment with the workflow env over it: the `env` context. */
+  private envContext(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.options.env ?? process.env))
+      if (v !== undefined) env[k] = v;
+    return Object.assign(env, this.workflowEnv);
+  }
+
+  /** Contexts every expression of the run may read (docs/expressions.md). */
+  private baseContexts(): Record<string, ExprValue> {
+    return {
+      inputs: this.inputs,
+      run: { id: this.runId, attempt: this.session },
+      secrets: { ...(this.options.secrets?.values ?? {}) },
+    };
+  }
+
+  /** The workflow env rendered with the run's contexts (no steps, services or matrix). */
+  private renderWorkflowEnv(): Record<string, string> {
+    const runner: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.options.env ?? process.env))
+      if (v !== undefined) runner[k] = v;
+    const contexts = { ...this.baseContexts(), env: runner };
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.plan.env)) {
+      try {
+        out[k] = v.includes('${{') ? renderTemplate(v, { contexts }) : v;
+      } catch {
+        out[k] = v; // Reported by the step that renders it, with the field named.
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The contexts of one step's expressions: the run's, `env`, its matrix
+   * combination, `steps.<id>.outputs|status` for every step it needs
+   * (directly or not), and `services.<name>.host|port|url` for the services
+   * it needs, as the step reaches them (the service name and container port
+   * from a container; the published port from a process).
+   */
+  private contextsFor(node: StepNode): Record<string, ExprValue> {
+    const steps: Record<string, ExprValue> = {};
+    const services: Record<string, ExprValue> = {};
+    for (const id of this.ancestors(node)) {
+      const n = nodeById(this.plan, id);
+      if (n.kind === 'step') {
+        steps[id] = {
+          outputs: this.outputs.get(id) ?? {},
+          status: this.states.get(id) ?? 'pending',
+        };
+      }
+    }
+    for (const need of node.needs) {
+      const n = nodeById(this.plan, need);
+      const handle = this.services.handle(need);
+      if (n.kind !== 'service' || !handle) continue;
+      const vars = serviceVariables(need, n, handle, node.step.kind === 'container');
+      const prefix = serviceVariablePrefix(need);
+      services[need] = {
+        host: vars[`${prefix}_HOST`] ?? '',
+        port: vars[`${prefix}_PORT`] ?? '',
+        url: vars[`${prefix}_URL`] ?? '',
+      };
+    }
+    return {
+      ...this.baseContexts(),
+      env: this.envContext(),
+      steps,
+      services,
+      matrix: node.step.combination?.values ?? {},
+    };
+  }
+
+  /** Container steps get every secret of the run as `/run/secrets/NAME` (compose's convention). */
+  private secretFilesFor(_resolved: unknown): { name: string; value: string }[] {
+    const values = this.options.secrets?.values ?? {};
+    return Object.entries(values).map(([name, value]) => ({ name, value }));
   }
 
   /** An approval step: recorded `waiting`; a decision arrives as a request (see {@link onRequests}). */
@@ -510,6 +744,22 @@ class Execution {
 
   /** Marks steps that can never run as skipped, propagating down the DAG. */
   private skipBlocked(): void {
+    if (this.onlyStatusChecks) {
+      // After a failure (failFast) or a cancellation no other step starts:
+      // record them now, so steps with status checks that need them can be decided.
+      const cancelled = this.cancel.signal.aborted;
+      for (const n of this.plan.nodes) {
+        if (n.kind !== 'step' || n.statusCheck || this.states.get(n.id) !== 'pending') continue;
+        this.states.set(n.id, cancelled ? 'cancelled' : 'skipped');
+        this.track(
+          this.emitSkipped(
+            n.id,
+            cancelled ? 'cancelled' : 'skipped',
+            cancelled ? 'the run was cancelled' : 'the run failed before it started',
+          ),
+        );
+      }
+    }
     for (;;) {
       const blocked = blockedSteps(this.plan, this.states);
       if (blocked.length === 0) return;
@@ -540,10 +790,10 @@ class Execution {
     });
   }
 
+  /** The variables the runner adds to a step's rendered env: AGENT_* and the services it needs. */
   private stepEnv(node: StepNode, attempt: number): Record<string, string> {
     const { step } = node;
     const env: Record<string, string> = {
-      ...step.env,
       AGENT_RUN_ID: this.runId,
       AGENT_STEP_ID: node.id,
       AGENT_ATTEMPT: String(attempt),
@@ -644,6 +894,11 @@ class Execution {
   }
 }
 
+/** `AGENT_SERVICE_<NAME>`: the service name upper-cased, every other character `_`. */
+function serviceVariablePrefix(name: string): string {
+  return `AGENT_SERVICE_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
 /**
  * `AGENT_SERVICE_<NAME>_HOST / _PORT / _URL / _PORT_<n>` for a step that
  * needs a service: the service name and container ports for container steps
@@ -656,7 +911,7 @@ function serviceVariables(
   inContainer: boolean,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  const prefix = `AGENT_SERVICE_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  const prefix = serviceVariablePrefix(name);
   const host = inContainer ? name : handle.endpoint.host;
   env[`${prefix}_HOST`] = host;
   const portOf = (container: number) =>

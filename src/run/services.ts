@@ -18,6 +18,7 @@ import type { AgentSpec } from '../config/model.js';
 import type { RunEvent } from '../core/events.js';
 import {
   EngineUnavailableError,
+  type Redactor,
   type ServiceHandle,
   type ServiceRunner,
 } from '../executors/types.js';
@@ -49,6 +50,16 @@ export interface ServicesContext {
   runnerFor: (node: ServiceNode) => ServiceRunner;
   /** The runner's environment, for `from: env`. */
   env: NodeJS.ProcessEnv;
+  /** The run's secrets by name, for `from: secret`. */
+  secrets: Record<string, string>;
+  /**
+   * Renders an `environment` value's `${{ }}` expressions (contexts `inputs`,
+   * `env`, `run`, `secrets`).
+   * @throws Error with a one-line message when an expression fails.
+   */
+  render: (text: string) => string;
+  /** Masks secret values in the service's output lines. */
+  redact?: Redactor;
   logFile: (service: string, attempt: number) => string;
   /** Attempts recorded before this session. */
   attemptsBefore: (service: string) => number;
@@ -120,7 +131,7 @@ export class Services {
         detail: describeAgent(agent, dirname(ctx.file)),
         logFile,
       });
-      const env = serviceEnv(agent, ctx.runId, ctx.env);
+      const env = serviceEnv(agent, ctx);
       if (typeof env === 'string') {
         await this.fail(name, 'failed', attempt, `service "${name}": ${env}`);
         return;
@@ -143,6 +154,12 @@ export class Services {
           env,
           logFile,
           signal: controller.signal,
+          ...(ctx.redact ? { redact: ctx.redact } : {}),
+          ...(agent.runtime === 'docker' && Object.keys(ctx.secrets).length > 0
+            ? {
+                secretFiles: Object.entries(ctx.secrets).map(([n, value]) => ({ name: n, value })),
+              }
+            : {}),
           ...(output ? { onOutput: (stream, line) => output.add(stream, line) } : {}),
         });
       } catch (error) {
@@ -337,14 +354,24 @@ function describeAgent(agent: AgentSpec, baseDir: string): string {
 /** The service's environment, or a one-line reason it cannot have one. */
 function serviceEnv(
   agent: AgentSpec,
-  runId: string,
-  runnerEnv: NodeJS.ProcessEnv,
+  ctx: Pick<ServicesContext, 'runId' | 'env' | 'secrets' | 'render'>,
 ): Record<string, string> | string {
+  const runnerEnv = ctx.env;
   // AGENT_RUN_ID marks the service's processes as this run's (the sweep finds them by it).
-  const env: Record<string, string> = { AGENT_RUN_ID: runId };
+  const env: Record<string, string> = { AGENT_RUN_ID: ctx.runId };
   for (const v of agent.environment) {
     if ('value' in v) {
-      env[v.name] = v.value;
+      try {
+        env[v.name] = v.value.includes('${{') ? ctx.render(v.value) : v.value;
+      } catch (error) {
+        return `environment variable ${v.name}: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    } else if (v.from === 'secret') {
+      const value = ctx.secrets[v.secretName];
+      if (value === undefined) {
+        return `environment variable ${v.name} (from: secret) needs secret "${v.secretName}", which the run was not given`;
+      }
+      env[v.name] = value;
     } else {
       const value = runnerEnv[v.name];
       if (value === undefined) {

@@ -7,10 +7,12 @@
  * the store or a reporter directly.
  */
 
+import { writeFile } from 'node:fs/promises';
 import type { RunEvent } from '../core/events.js';
 import type { StepStatus } from '../core/status.js';
 import {
   type AttemptResult,
+  type AttemptSpec,
   EngineUnavailableError,
   type StepExecutor,
 } from '../executors/types.js';
@@ -20,6 +22,8 @@ import { backoffDelay } from './backoff.js';
 import type { Clock } from './clock.js';
 import { formatMs } from './format.js';
 import { OutputBatcher } from './output-batcher.js';
+import type { ResolvedStep } from './resolve.js';
+import { readOutputFile } from './step-outputs.js';
 
 /** What {@link runStep} needs from the run. */
 export interface StepContext {
@@ -36,12 +40,25 @@ export interface StepContext {
   attemptsBefore: number;
   /** Aborting kills the running attempt and stops retrying. */
   signal: AbortSignal;
+  /** The step's fields with their expressions rendered (`resolve.ts`). */
+  resolved: ResolvedStep;
+  /**
+   * Absolute path of an attempt's `$AGENT_OUTPUT` file, created empty before
+   * the attempt; read after it succeeds.
+   */
+  outputFile: (attempt: number) => string;
+  /** Masks secret values in output lines, before logs and events see them. */
+  redact?: AttemptSpec['redact'];
+  /** Files for container steps at `/run/secrets/NAME`. */
+  secretFiles?: AttemptSpec['secretFiles'];
 }
 
 /** How a step ended. */
 export interface StepOutcome {
   status: Extract<StepStatus, 'succeeded' | 'failed' | 'timed_out' | 'cancelled'>;
   error?: string;
+  /** What a succeeded step wrote to `$AGENT_OUTPUT`. */
+  outputs?: Record<string, string>;
 }
 
 /**
@@ -58,7 +75,9 @@ export async function runStep(node: StepNode, ctx: StepContext): Promise<StepOut
   for (let i = 1; ; i++) {
     const attempt = ctx.attemptsBefore + i;
     const result = await runAttempt(node, attempt, stepStartedAt, ctx);
-    const outcome = attemptOutcome(result, step.timeoutMs);
+    let outcome = attemptOutcome(result, ctx.resolved.timeoutMs);
+    if (outcome.status === 'succeeded')
+      outcome = await collectOutputs(node, ctx.outputFile(attempt));
     const finishedAt = clock.now();
     const retry =
       (outcome.status === 'failed' || outcome.status === 'timed_out') &&
@@ -75,6 +94,7 @@ export async function runStep(node: StepNode, ctx: StepContext): Promise<StepOut
         durationMs: finishedAt - stepStartedAt,
         exitCode: result.exitCode,
         ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+        ...(outcome.outputs !== undefined ? { outputs: outcome.outputs } : {}),
       });
       return outcome;
     }
@@ -110,6 +130,24 @@ export async function runStep(node: StepNode, ctx: StepContext): Promise<StepOut
 }
 
 /**
+ * A succeeded attempt's outputs: the `$AGENT_OUTPUT` file parsed
+ * (`step-outputs.ts`, GitHub's format, at most 1 MiB), and every key the
+ * step declares in `outputs:` present. Either problem fails the attempt.
+ */
+async function collectOutputs(node: StepNode, file: string): Promise<StepOutcome> {
+  const read = await readOutputFile(file);
+  if ('error' in read) return { status: 'failed', error: `$AGENT_OUTPUT: ${read.error}` };
+  const missing = (node.step.outputs ?? []).filter((k) => !Object.hasOwn(read.outputs, k));
+  if (missing.length > 0) {
+    return {
+      status: 'failed',
+      error: `declared output${missing.length > 1 ? 's' : ''} ${missing.map((k) => `"${k}"`).join(', ')} not written to $AGENT_OUTPUT`,
+    };
+  }
+  return { status: 'succeeded', outputs: read.outputs };
+}
+
+/**
  * One attempt: `step.started` is stored before the executor spawns anything
  * (so a kill -9 at any moment leaves a record that `--resume` cleans up
  * after), `step.spawned` as soon as the attempt has a pid or container.
@@ -142,16 +180,22 @@ async function runAttempt(
     emit: ctx.emit,
     now: () => clock.now(),
   });
+  const { resolved } = ctx;
   try {
+    const outputFile = ctx.outputFile(attempt);
+    await writeFile(outputFile, '', { mode: 0o666 });
     return await ctx.executor.runAttempt({
       runId,
       stepId: node.id,
       attempt,
-      command: step.command,
-      env: ctx.env(attempt),
-      ...(step.workdir !== undefined ? { workdir: step.workdir } : {}),
-      ...(step.image !== undefined ? { image: step.image } : {}),
-      ...(step.timeoutMs !== undefined ? { timeoutMs: step.timeoutMs } : {}),
+      command: resolved.command,
+      env: { ...resolved.env, ...ctx.env(attempt) },
+      ...(resolved.workdir !== undefined ? { workdir: resolved.workdir } : {}),
+      ...(resolved.image !== undefined ? { image: resolved.image } : {}),
+      ...(resolved.timeoutMs !== undefined ? { timeoutMs: resolved.timeoutMs } : {}),
+      outputFile,
+      ...(ctx.redact ? { redact: ctx.redact } : {}),
+      ...(ctx.secretFiles && ctx.secretFiles.length > 0 ? { secretFiles: ctx.secretFiles } : {}),
       signal,
       logFile,
       onOutput: (stream, line) => output.add(stream, line),

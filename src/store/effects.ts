@@ -296,6 +296,7 @@ export function eventEffects(event: RunEvent): Effect[] {
           startedAt: at - event.durationMs,
           finishedAt: at,
           error: event.error ?? null,
+          ...(event.outputs !== undefined ? { outputs: event.outputs } : {}),
         },
       });
       return effects;

@@ -246,6 +246,7 @@ describe('every field of the model is reachable from the file format', async () 
     matrix: true,
     timeoutExpr: true,
     combination: true,
+    script: true,
   } satisfies Record<keyof StepSpec, true>;
   const serviceKeys = { name: true, source: true, agent: true } satisfies Record<
     keyof ServiceSpec,
@@ -275,7 +276,7 @@ describe('every field of the model is reachable from the file format', async () 
     // Mutually exclusive with what `test` sets: `approval` (a step of its own
     // kind), `timeoutExpr` (timeoutMs), `matrix` (on `lint`), `combination`
     // (set by the plan compiler's expansion).
-    const elsewhere = ['approval', 'timeoutExpr', 'matrix', 'combination'];
+    const elsewhere = ['approval', 'timeoutExpr', 'matrix', 'combination', 'script'];
     for (const key of Object.keys(stepKeys).filter((k) => !elsewhere.includes(k)))
       expect(test).toHaveProperty(key);
     expect(workflow.steps.lint).toMatchObject({
