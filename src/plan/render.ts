@@ -32,9 +32,11 @@ export interface RenderTextOptions {
  *
  * Columns: position, kind, id, runtime (`docker` | `process` for services,
  * `container` | `process` for steps), then what runs: image (build context
- * relative to the workflow file), argv (quoted where a shell would need it),
- * published ports, health check, `needs`, `timeout`, `retry` (total attempts,
- * when more than one). Environment values are never shown.
+ * relative to the workflow file), argv (quoted where a shell would need it;
+ * a `run:` script by its first line and how many more), published ports,
+ * health check, a matrix step's combination, `if`, `needs`, `outputs`,
+ * `timeout`, `retry` (total attempts, when more than one), `continueOnError`.
+ * Environment values are never shown.
  */
 export function renderPlanText(plan: Plan, options: RenderTextOptions = {}): string {
   const file = options.cwd === undefined ? plan.file : path.relative(options.cwd, plan.file);
@@ -187,12 +189,30 @@ function details(node: PlanNode, baseDir: string): string[] {
   if (node.kind === 'step') {
     const step = node.step;
     if (step.image !== undefined) out.push(step.image);
-    out.push(formatCommand(step.command));
+    out.push(step.script ? scriptSummary(step.command) : formatCommand(step.command));
+    if (step.combination) {
+      const values = Object.entries(step.combination.values).map(
+        ([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`,
+      );
+      out.push(`matrix ${step.combination.group}: ${values.join(' ')}`);
+    }
+    if (step.if !== undefined) out.push(`if ${step.if.trim().replace(/\s+/g, ' ')}`);
     if (node.needs.length > 0) out.push(`needs ${node.needs.join(', ')}`);
+    if (step.outputs?.length) out.push(`outputs ${step.outputs.join(', ')}`);
     if (step.timeoutMs !== undefined) out.push(`timeout ${formatDuration(step.timeoutMs)}`);
+    if (step.timeoutExpr !== undefined) out.push(`timeout ${step.timeoutExpr}`);
     if (step.retry.maxAttempts > 1) out.push(`retry ${step.retry.maxAttempts}`);
+    if (step.continueOnError) out.push('continueOnError');
   }
   return out;
+}
+
+/** A `run:` script in one line: its first line, and how many more there are. */
+function scriptSummary(command: readonly string[]): string {
+  const lines = (command[2] ?? '').trimEnd().split('\n');
+  const first = lines[0] ?? '';
+  const more = lines.length > 1 ? ` (+${lines.length - 1} line${lines.length > 2 ? 's' : ''})` : '';
+  return `${formatCommand(['sh', '-c', first])}${more}`;
 }
 
 function relativeTo(baseDir: string, target: string): string {

@@ -220,6 +220,12 @@ export function formatRunStatus(
   lines.push(
     `created: ${time(run.createdAt)}${view.durationMs !== null ? `, ${run.finishedAt === null ? 'running for' : 'took'} ${formatMs(view.durationMs)}` : ''}`,
   );
+  const inputs = Object.entries(run.inputs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (inputs.length > 0) {
+    lines.push(
+      `inputs: ${inputs.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')}`,
+    );
+  }
   if (run.error) lines.push(`error: ${run.error}`);
   lines.push('');
 

@@ -108,6 +108,24 @@ describe('matrix expansion', () => {
     ]);
   });
 
+  it('names the combinations of the docs example as docs/file-format.md says', () => {
+    const wf = workflow({
+      steps: [
+        step('test', {
+          matrix: m(
+            { node: [20, 22], os: ['linux', 'alpine'] },
+            { exclude: [{ node: 20, os: 'alpine' }], include: [{ node: 22, experimental: true }] },
+          ),
+        }),
+      ],
+    });
+    expect(Object.keys(expandMatrices(wf).steps)).toEqual([
+      'test-20-linux',
+      'test-22-linux-true',
+      'test-22-alpine-true',
+    ]);
+  });
+
   it('suffixes ids that would collide', () => {
     const wf = workflow({
       steps: [step('t-a'), step('t', { matrix: m({ x: ['a', 'a!', 'a?'] }) })],
