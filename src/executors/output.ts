@@ -43,13 +43,29 @@
  * several calls, each of at most that many bytes, cut at a character
  * boundary: nothing is dropped from the display (as a terminal wraps a long
  * line), and no call holds more than 64 KiB, whatever the step writes.
+ *
+ * ## Masking
+ *
+ * With a {@link Redactor}, the log file, the listener and the ring buffer
+ * get the masked stream instead ({@link RedactingPieces}): each line is
+ * `redactor.redact(line)`, in the same record format. A line the stream
+ * wrote in several writes is one line, masked as a whole; a line longer
+ * than {@link MAX_LINE_BYTES} is masked as it streams, holding back
+ * `redactor.longest - 1` characters at each cut so a value across a cut is
+ * masked too (its pieces may then be a little shorter than the maximum).
+ * Masking works on text: the bytes are decoded losslessly (an invalid UTF-8
+ * byte is carried as a lone surrogate, Python's `surrogateescape`) and
+ * encoded back, so output in which nothing is masked keeps its exact bytes.
+ * Masking is per line: a value containing a newline is masked only as far
+ * as the redactor masks its single lines.
  */
 
+import { isUtf8 } from 'node:buffer';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
-import type { OutputListener, OutputStream } from './types.js';
+import type { OutputListener, OutputStream, Redactor } from './types.js';
 
 /**
  * Most bytes of one piece of a line (64 KiB): what a listener gets in one
@@ -161,6 +177,215 @@ function cutPoint(bytes: Buffer, max: number): number {
   return ((bytes[cut] ?? 0) & 0xc0) === 0x80 ? max : cut;
 }
 
+/** The mask {@link safeRedact} puts in place of text a redactor failed on. */
+const MASK = '***';
+
+/**
+ * `redactor.redact(text)`, or `***` in place of all of `text` when the
+ * redactor throws: a broken redactor must not let a secret through.
+ */
+function safeRedact(redactor: Redactor, text: string): string {
+  try {
+    return redactor.redact(text);
+  } catch {
+    return MASK;
+  }
+}
+
+/** `text` masked by `redactor` when there is one, else `text`. For error messages built from output. */
+export function maskText(redactor: Redactor | undefined, text: string): string {
+  return redactor === undefined ? text : safeRedact(redactor, text);
+}
+
+/**
+ * Length of the valid UTF-8 sequence at `bytes[i]` (1 to 4), or 0 when the
+ * byte there does not start one (Unicode's well-formed table: no overlong
+ * forms, surrogates or values above U+10FFFF).
+ */
+function sequenceLength(bytes: Buffer, i: number): number {
+  const b0 = bytes[i] ?? 0;
+  if (b0 < 0x80) return 1;
+  const inRange = (j: number, lo: number, hi: number): boolean => {
+    const b = bytes[i + j];
+    return b !== undefined && b >= lo && b <= hi;
+  };
+  if (b0 >= 0xc2 && b0 <= 0xdf) return inRange(1, 0x80, 0xbf) ? 2 : 0;
+  if (b0 >= 0xe0 && b0 <= 0xef) {
+    const lo = b0 === 0xe0 ? 0xa0 : 0x80;
+    const hi = b0 === 0xed ? 0x9f : 0xbf;
+    return inRange(1, lo, hi) && inRange(2, 0x80, 0xbf) ? 3 : 0;
+  }
+  if (b0 >= 0xf0 && b0 <= 0xf4) {
+    const lo = b0 === 0xf0 ? 0x90 : 0x80;
+    const hi = b0 === 0xf4 ? 0x8f : 0xbf;
+    return inRange(1, lo, hi) && inRange(2, 0x80, 0xbf) && inRange(3, 0x80, 0xbf) ? 4 : 0;
+  }
+  return 0;
+}
+
+/**
+ * Decodes UTF-8 losslessly: valid sequences as their characters, each byte
+ * that is not part of one as the lone surrogate U+DC80..U+DCFF (0x80..0xFF
+ * plus 0xDC00; Python's `surrogateescape`, PEP 383), which
+ * {@link encodeLossless} turns back into that byte.
+ */
+export function decodeLossless(bytes: Buffer): string {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  let text = '';
+  let run = 0;
+  let i = 0;
+  while (i < bytes.length) {
+    const length = sequenceLength(bytes, i);
+    if (length > 0) {
+      i += length;
+      continue;
+    }
+    text += bytes.toString('utf8', run, i) + String.fromCharCode(0xdc00 + (bytes[i] ?? 0));
+    i += 1;
+    run = i;
+  }
+  return text + bytes.toString('utf8', run, i);
+}
+
+/** True for a UTF-16 high (leading) surrogate. */
+function isHigh(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
+}
+
+/** True for a UTF-16 low (trailing) surrogate. */
+function isLow(unit: number): boolean {
+  return unit >= 0xdc00 && unit <= 0xdfff;
+}
+
+/** True for a lone surrogate that {@link decodeLossless} made of a byte. */
+function isEscapedByte(unit: number): boolean {
+  return unit >= 0xdc80 && unit <= 0xdcff;
+}
+
+/**
+ * The inverse of {@link decodeLossless}: UTF-8, with U+DC80..U+DCFF as lone
+ * surrogates encoded as the bytes 0x80..0xFF. Other lone surrogates (which
+ * only a redactor could add) become U+FFFD, as `Buffer.from` does.
+ */
+export function encodeLossless(text: string): Buffer {
+  if (text.isWellFormed()) return Buffer.from(text, 'utf8');
+  const parts: Buffer[] = [];
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (isHigh(unit) && isLow(text.charCodeAt(i + 1))) {
+      i += 1;
+    } else if (isEscapedByte(unit)) {
+      parts.push(Buffer.from(text.slice(run, i), 'utf8'), Buffer.of(unit - 0xdc00));
+      run = i + 1;
+    }
+  }
+  parts.push(Buffer.from(text.slice(run), 'utf8'));
+  return Buffer.concat(parts);
+}
+
+/**
+ * Masks the pieces of one stream (from a {@link PieceSplitter}) with a
+ * {@link Redactor}, and passes on masked pieces of at most `maxLineBytes`
+ * bytes, cut between characters, with the same `newline` semantics: for
+ * each line, the concatenation of the pieces it passes on is
+ * `redactor.redact(line)` (for a redactor that replaces occurrences of
+ * literal values none of which overlaps another or the mask).
+ *
+ * A complete line is masked whole. Of a line still arriving (a cut piece),
+ * what has arrived is masked and passed on in pieces of at most
+ * `maxLineBytes`, except the last `redactor.longest - 1` characters of the
+ * masked text (and the rest of an unfilled piece), which are kept and
+ * masked again with what follows: a value that starts in them and ends in
+ * the next piece is masked. Holds at most about `maxLineBytes` bytes plus
+ * `longest` characters. `flush()` passes on what it holds of a stream that
+ * ended without a newline.
+ */
+export class RedactingPieces {
+  /** Masked text of the current line not passed on yet. */
+  private carry = '';
+
+  /**
+   * @param redactor masks the text; read at every piece (`longest` may grow).
+   * @param onPiece receives the masked pieces, in order.
+   * @param maxLineBytes most bytes of one piece; default {@link MAX_LINE_BYTES}.
+   * @throws RangeError when `maxLineBytes` < 4 (the longest UTF-8 character).
+   */
+  constructor(
+    private readonly redactor: Redactor,
+    private readonly onPiece: PieceListener,
+    private readonly maxLineBytes: number = MAX_LINE_BYTES,
+  ) {
+    if (!Number.isInteger(maxLineBytes) || maxLineBytes < 4) {
+      throw new RangeError(`maxLineBytes must be an integer >= 4, got ${maxLineBytes}`);
+    }
+  }
+
+  /** Takes the next piece of the stream ({@link PieceListener}'s arguments). */
+  readonly piece: PieceListener = (bytes, newline) => {
+    const longest = Number.isFinite(this.redactor.longest) ? Math.floor(this.redactor.longest) : 0;
+    if (this.carry === '' && longest <= 0) {
+      // Nothing to mask and nothing held: the piece as it is.
+      this.onPiece(bytes, newline);
+      return;
+    }
+    const masked = safeRedact(this.redactor, this.carry + decodeLossless(bytes));
+    this.carry = '';
+    if (newline) {
+      this.sendAll(encodeLossless(masked), true);
+      return;
+    }
+    let hold = Math.max(0, masked.length - Math.max(0, longest - 1));
+    // Do not split a surrogate pair between what may be sent and what is kept.
+    if (hold > 0 && isLow(masked.charCodeAt(hold)) && isHigh(masked.charCodeAt(hold - 1))) {
+      hold -= 1;
+    }
+    this.carry = this.sendFull(masked.slice(0, hold), masked.slice(hold));
+  };
+
+  /** Passes on what is held (the stream ended without a newline), if anything. */
+  flush(): void {
+    const rest = this.carry;
+    this.carry = '';
+    if (rest !== '') this.sendAll(encodeLossless(rest), false);
+  }
+
+  /** Passes on all of `bytes` in pieces of at most `maxLineBytes`, the last with `newline`. */
+  private sendAll(bytes: Buffer, newline: boolean): void {
+    let offset = 0;
+    while (bytes.length - offset > this.maxLineBytes) {
+      const end = offset + cutPoint(bytes.subarray(offset), this.maxLineBytes);
+      this.onPiece(bytes.subarray(offset, end), false);
+      offset = end;
+    }
+    this.onPiece(bytes.subarray(offset), newline);
+  }
+
+  /**
+   * Passes on pieces of `head` (at most `maxLineBytes` each) while more than
+   * `maxLineBytes` bytes of `head` and `tail` together are left, so that
+   * pieces are full where they can be; `tail` (the characters kept back) is
+   * never sent.
+   *
+   * @returns the text not passed on: the rest of `head`, then `tail`.
+   */
+  private sendFull(head: string, tail: string): string {
+    const bytes = encodeLossless(head);
+    const tailBytes = encodeLossless(tail).length;
+    let offset = 0;
+    while (offset < bytes.length && bytes.length - offset + tailBytes > this.maxLineBytes) {
+      const end =
+        bytes.length - offset > this.maxLineBytes
+          ? offset + cutPoint(bytes.subarray(offset), this.maxLineBytes)
+          : bytes.length;
+      this.onPiece(bytes.subarray(offset, end), false);
+      offset = end;
+    }
+    // A cut between characters decodes back to the same text on either side.
+    return offset === 0 ? head + tail : decodeLossless(bytes.subarray(offset)) + tail;
+  }
+}
+
 /**
  * Turns pieces into display lines: decoded as UTF-8 (invalid bytes become
  * U+FFFD), without a trailing CR of a complete line; the empty end of a line
@@ -243,6 +468,11 @@ export interface OutputSink {
   close(): Promise<void>;
 }
 
+/** Bytes in, pieces out: a {@link PieceSplitter}, masking or not. */
+interface StreamSplitter extends StreamInput {
+  flush(): void;
+}
+
 const MARKER_NEWLINE = '|' as const;
 const MARKER_CONTINUED = '+' as const;
 const PREFIXES: Record<OutputStream, Record<'|' | '+', Buffer>> = {
@@ -267,8 +497,10 @@ export async function openOutputSink(options: {
   ring?: RingBuffer;
   /** Most bytes of one piece of a line; default {@link MAX_LINE_BYTES}. */
   maxLineBytes?: number;
+  /** Masks every line for the file, the listener and the ring (see the module docs). */
+  redact?: Redactor;
 }): Promise<OutputSink> {
-  const { logFile, onOutput, ring } = options;
+  const { logFile, onOutput, ring, redact } = options;
   await mkdir(dirname(logFile), { recursive: true });
   const file: WriteStream = createWriteStream(logFile, { flags: 'a' });
   await new Promise<void>((resolve, reject) => {
@@ -310,14 +542,24 @@ export async function openOutputSink(options: {
         }
       }
     });
-  const splitter = (stream: OutputStream): PieceSplitter => {
+  const splitter = (stream: OutputStream): StreamSplitter => {
     const toDisplay = display(stream);
-    return new PieceSplitter((bytes, newline) => {
+    const out: PieceListener = (bytes, newline) => {
       record(stream, bytes, newline);
       toDisplay(bytes, newline);
-    }, options.maxLineBytes);
+    };
+    if (redact === undefined) return new PieceSplitter(out, options.maxLineBytes);
+    const masking = new RedactingPieces(redact, out, options.maxLineBytes);
+    const pieces = new PieceSplitter(masking.piece, options.maxLineBytes);
+    return {
+      push: (chunk) => pieces.push(chunk),
+      flush: () => {
+        pieces.flush();
+        masking.flush();
+      },
+    };
   };
-  const splitters: Record<OutputStream, PieceSplitter> = {
+  const splitters: Record<OutputStream, StreamSplitter> = {
     stdout: splitter('stdout'),
     stderr: splitter('stderr'),
   };
@@ -337,6 +579,7 @@ export async function openOutputSink(options: {
     line(stream, line) {
       const one = splitter(stream);
       one.push(`${line}\n`);
+      one.flush();
     },
     close() {
       closing ??= new Promise<void>((resolve) => {

@@ -23,6 +23,12 @@
  * close, at most {@link DRAIN_MS}; a pipe still held after that (by a process
  * the sweep cannot see) is closed on our side. Output already written is
  * kept in every case.
+ *
+ * A step with an `outputFile` gets `AGENT_OUTPUT=<that path>`; `secretFiles`
+ * are for containers and ignored here (a process step gets its secrets as
+ * environment variables). With a `redact`, output is masked before it
+ * reaches the log file, the listener, a service's `logTail` and the output
+ * of its command probes.
  */
 
 import { stat } from 'node:fs/promises';
@@ -32,7 +38,8 @@ import { finished } from 'node:stream';
 import { execa, type Result } from 'execa';
 import { watchAttempt } from './attempt-watch.js';
 import { ExecTimeoutError } from './errors.js';
-import { MAX_LINE_BYTES, type OutputSink, openOutputSink, RingBuffer } from './output.js';
+import { MAX_LINE_BYTES, maskText, type OutputSink, openOutputSink, RingBuffer } from './output.js';
+import { prepareOutputFile } from './output-file.js';
 import {
   ENV_ATTEMPT,
   ENV_RUN_ID,
@@ -44,12 +51,13 @@ import {
 import type {
   AttemptResult,
   AttemptSpec,
+  Redactor,
   ServiceHandle,
   ServiceRunner,
   ServiceStartSpec,
   StepExecutor,
 } from './types.js';
-import { ServiceStartError } from './types.js';
+import { ENV_OUTPUT, ServiceStartError } from './types.js';
 
 /** Default grace between SIGTERM and SIGKILL for a step attempt, in ms. */
 export const DEFAULT_STEP_GRACE_MS = 2000;
@@ -335,13 +343,16 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
   /**
    * Runs one attempt. `spec.env` is merged over the runner's environment, and
    * `AGENT_RUN_ID`, `AGENT_STEP_ID`, `AGENT_ATTEMPT` over that, from
-   * `spec.runId`, `spec.stepId`, `spec.attempt`; `spec.workdir` must be an
-   * existing absolute directory. The result is that of the main process
-   * (see the module docs). Never throws for a failing step: a missing
-   * command, a non-zero exit, a timeout (`timedOut`) or an abort
-   * (`cancelled`) are all results.
+   * `spec.runId`, `spec.stepId`, `spec.attempt`, and `AGENT_OUTPUT` from
+   * `spec.outputFile` (created when missing; without one, an `AGENT_OUTPUT`
+   * of the runner's environment is not passed on, one in `spec.env` is);
+   * `spec.workdir` must be an existing absolute directory. `spec.secretFiles`
+   * are ignored. Output is masked by `spec.redact`. The result is that of
+   * the main process (see the module docs). Never throws for a failing
+   * step: a missing command, a non-zero exit, a timeout (`timedOut`) or an
+   * abort (`cancelled`) are all results.
    *
-   * @throws only when the log file cannot be created.
+   * @throws only when the log file or the outputs file cannot be created.
    */
   async runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     const started = performance.now();
@@ -366,18 +377,23 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
       };
     }
 
-    const sink = await openOutputSink({ logFile: spec.logFile, onOutput: spec.onOutput });
-    const subprocess = spawnGroup({
-      command: spec.command,
-      cwd: spec.workdir,
-      env: {
-        ...this.baseEnv,
-        ...spec.env,
-        [ENV_RUN_ID]: spec.runId,
-        [ENV_STEP_ID]: spec.stepId,
-        [ENV_ATTEMPT]: String(spec.attempt),
-      },
+    if (spec.outputFile !== undefined) await prepareOutputFile(spec.outputFile);
+    const sink = await openOutputSink({
+      logFile: spec.logFile,
+      onOutput: spec.onOutput,
+      redact: spec.redact,
     });
+    const env: NodeJS.ProcessEnv = {
+      ...this.baseEnv,
+      ...spec.env,
+      [ENV_RUN_ID]: spec.runId,
+      [ENV_STEP_ID]: spec.stepId,
+      [ENV_ATTEMPT]: String(spec.attempt),
+    };
+    if (spec.outputFile !== undefined) env[ENV_OUTPUT] = spec.outputFile;
+    // The runner's own (a run inside a step of another) is not this step's file.
+    else if (!(ENV_OUTPUT in spec.env)) delete env[ENV_OUTPUT];
+    const subprocess = spawnGroup({ command: spec.command, cwd: spec.workdir, env });
     const pid = subprocess.pid;
     if (pid === undefined) {
       const result = await subprocess;
@@ -435,7 +451,8 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
    * (default: the directory of the agent's file), with `spec.env` merged over
    * the runner's environment and `AGENT_RUN_ID` from `spec.runId`. Its ports
    * are its own: the endpoint maps each container port to the same port on
-   * 127.0.0.1.
+   * 127.0.0.1. `spec.secretFiles` are ignored; `spec.redact` masks its
+   * output, `logTail` and the output of its command probes.
    *
    * @throws ServiceStartError when the agent has no command, the working
    *   directory is missing or the command cannot be started.
@@ -454,7 +471,12 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
     }
     const env = { ...this.baseEnv, ...spec.env, [ENV_RUN_ID]: spec.runId };
     const ring = new RingBuffer(this.logTailLines);
-    const sink = await openOutputSink({ logFile: spec.logFile, onOutput: spec.onOutput, ring });
+    const sink = await openOutputSink({
+      logFile: spec.logFile,
+      onOutput: spec.onOutput,
+      ring,
+      redact: spec.redact,
+    });
     const subprocess = spawnGroup({ command: agent.command, cwd, env });
     const pid = subprocess.pid;
     if (pid === undefined) {
@@ -477,6 +499,7 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
       closeSink: () => sink.close(),
       cwd,
       env,
+      redact: spec.redact,
     });
   }
 }
@@ -492,6 +515,7 @@ class ProcessServiceHandle implements ServiceHandle {
   private readonly ring: RingBuffer;
   private readonly cwd: string;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly redact: Redactor | undefined;
   private readonly done: Promise<void>;
   private stopping: Promise<void> | undefined;
 
@@ -505,6 +529,7 @@ class ProcessServiceHandle implements ServiceHandle {
     closeSink: () => Promise<void>;
     cwd: string;
     env: NodeJS.ProcessEnv;
+    redact?: Redactor;
   }) {
     this.name = options.name;
     this.pid = options.pid;
@@ -513,6 +538,7 @@ class ProcessServiceHandle implements ServiceHandle {
     this.ring = options.ring;
     this.cwd = options.cwd;
     this.env = options.env;
+    this.redact = options.redact;
     this.leader = watchExit(options.subprocess);
     // Once the service's main process is gone: what it left in its group is
     // stopped, its output read to the end. Escaped processes of the run are
@@ -542,7 +568,8 @@ class ProcessServiceHandle implements ServiceHandle {
   /**
    * Runs a command probe as a local process in the service's working
    * directory and environment; `output` is the first
-   * {@link PROBE_OUTPUT_BYTES} bytes of its stdout and stderr. It ends when
+   * {@link PROBE_OUTPUT_BYTES} bytes of its stdout and stderr, masked by the
+   * service's redactor. It ends when
    * its main process exits; what it left in its group is stopped then.
    * Rejects with {@link ExecTimeoutError} when it does not finish within
    * `timeoutMs` (its process group is killed), with an Error when it cannot
@@ -572,7 +599,7 @@ class ProcessServiceHandle implements ServiceHandle {
       graceMs: DEFAULT_STEP_GRACE_MS,
     });
     if (timedOut) throw new ExecTimeoutError(timeoutMs);
-    return { exitCode: exitCode ?? 128, output: output.text() };
+    return { exitCode: exitCode ?? 128, output: maskText(this.redact, output.text()) };
   }
 
   probeAddress(port: number): { host: string; port: number } {

@@ -17,6 +17,43 @@ export type OutputListener = (stream: OutputStream, line: string) => void;
 export const LABEL_RUN = 'agentfile.run';
 export const LABEL_STEP = 'agentfile.step';
 
+/**
+ * The variable naming a step's outputs file (GitHub Actions' `$GITHUB_OUTPUT`):
+ * the host path for process steps, {@link CONTAINER_OUTPUT_PATH} in containers.
+ */
+export const ENV_OUTPUT = 'AGENT_OUTPUT';
+/** Where a container step's outputs file is bind-mounted (read-write) inside the container. */
+export const CONTAINER_OUTPUT_PATH = '/run/agent/output';
+/** The directory of secret files in containers (`/run/secrets/<name>`, docker compose's path). */
+export const CONTAINER_SECRETS_DIR = '/run/secrets';
+
+/**
+ * Masks secret values in text. The executors apply it to every line (and
+ * every piece of a long line) before it is written to the log file or given
+ * to a listener, and to error text they build from output.
+ */
+export interface Redactor {
+  /** Replaces every secret value in `text` with `***`. */
+  redact(text: string): string;
+  /**
+   * UTF-16 length of the longest value masked (0 when none): a consumer that
+   * splits a stream into pieces keeps `longest - 1` characters back so a
+   * value straddling two pieces is still masked.
+   */
+  readonly longest: number;
+}
+
+/**
+ * A secret given to a container as the file `/run/secrets/<name>`
+ * ({@link CONTAINER_SECRETS_DIR}), as docker compose does. `name` is one
+ * path component (no `/`, not `.` or `..`, at most 100 bytes); `value` is
+ * written as UTF-8.
+ */
+export interface SecretFile {
+  name: string;
+  value: string;
+}
+
 /** What to run for one attempt of a step. */
 export interface AttemptSpec {
   runId: string;
@@ -44,6 +81,26 @@ export interface AttemptSpec {
    * record it and a later `--resume` can clean it up after `kill -9`.
    */
   onStarted?: (handle: { pid?: number; containerId?: string }) => void;
+  /**
+   * Absolute host path of the step's outputs file, which the runner creates
+   * (empty) before the attempt and reads after it (`src/run/step-outputs.ts`).
+   * The executor creates it when missing (never truncating it). Process
+   * steps get `AGENT_OUTPUT=<this path>`; container steps get the file
+   * bind-mounted read-write at {@link CONTAINER_OUTPUT_PATH}, made writable
+   * by any user (mode 0666) so a non-root container user can write it, and
+   * `AGENT_OUTPUT=/run/agent/output`. `AGENT_OUTPUT` overrides the same
+   * name in `env`.
+   */
+  outputFile?: string;
+  /**
+   * Container steps: each becomes the file `/run/secrets/<name>` in the
+   * container (mode 0444, owner root), copied into the created container
+   * before it starts, never written to a file by the runner. Process steps
+   * ignore them (they get their secrets as environment variables).
+   */
+  secretFiles?: SecretFile[];
+  /** Masks secret values in every line before it is written to the log file or passed to onOutput. */
+  redact?: Redactor;
 }
 
 /**
@@ -116,6 +173,17 @@ export interface ServiceStartSpec {
   logFile: string;
   signal: AbortSignal;
   onOutput?: OutputListener;
+  /**
+   * Docker services: files `/run/secrets/<name>`, as for container steps
+   * (see {@link AttemptSpec.secretFiles}). Process services ignore them.
+   */
+  secretFiles?: SecretFile[];
+  /**
+   * Masks secret values in every line before it is written to the log file or
+   * passed to onOutput; also in `logTail`, command probe output and image
+   * build errors.
+   */
+  redact?: Redactor;
 }
 
 /** Starts services of one runtime. */

@@ -10,8 +10,13 @@ import type { IncomingMessage } from 'node:http';
 import { join, relative, sep } from 'node:path';
 import type { AgentSpec, BuildSpec } from '../../config/model.js';
 import { ImageBuildError, ImageNotFoundError } from '../errors.js';
-import { RingBuffer } from '../output.js';
-import { EngineUnavailableError, type OutputListener, ServiceStartError } from '../types.js';
+import { maskText, RingBuffer } from '../output.js';
+import {
+  EngineUnavailableError,
+  type OutputListener,
+  type Redactor,
+  ServiceStartError,
+} from '../types.js';
 import { apiMessage, engineLostError, statusOf } from './api.js';
 import type { DockerEngine } from './engine.js';
 
@@ -21,6 +26,12 @@ export interface ImageOptions {
   onOutput?: OutputListener;
   /** Aborts a build or pull in progress. */
   signal?: AbortSignal;
+  /**
+   * Masks the build output an {@link ImageBuildError} carries (its message
+   * and `output`); `onOutput` gets the lines unmasked, for the caller's sink
+   * to mask.
+   */
+  redact?: Redactor;
 }
 
 /** Splits `repo[:tag]` (the tag is after the last colon that follows the last slash). */
@@ -175,13 +186,16 @@ async function buildImage(
   },
 ): Promise<void> {
   const { agent, build, tag } = options;
-  const { onOutput, signal } = options.options;
+  const { onOutput, signal, redact } = options.options;
   const lines = new RingBuffer(20);
   let failure: string | undefined;
   const fail = (reason: string): ImageBuildError => {
-    const tail = lines.tail(10);
-    const message = [`image build of agent "${agent.name}" failed: ${reason}`, ...tail].join('\n');
-    return new ImageBuildError(message, lines.tail(20));
+    const mask = (text: string): string => maskText(redact, text);
+    const tail = lines.tail(10).map(mask);
+    const message = [`image build of agent "${agent.name}" failed: ${mask(reason)}`, ...tail].join(
+      '\n',
+    );
+    return new ImageBuildError(message, lines.tail(20).map(mask));
   };
   try {
     // No time limit: the engine answers once it has the whole context.

@@ -6,11 +6,12 @@
 import { Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { ExecTimeoutError } from '../errors.js';
-import { openOutputSink, RingBuffer } from '../output.js';
+import { maskText, openOutputSink, RingBuffer } from '../output.js';
 import {
   EngineUnavailableError,
   LABEL_RUN,
   LABEL_STEP,
+  type Redactor,
   type ServiceEndpoint,
   type ServiceHandle,
   type ServiceRunner,
@@ -31,6 +32,7 @@ import {
 } from './containers.js';
 import type { DockerEngine } from './engine.js';
 import { waitForExit } from './exit-watch.js';
+import { putSecretFiles, secretFilesArchive } from './secrets.js';
 
 /** Options of {@link DockerServiceRunner}. */
 export interface DockerServiceRunnerOptions {
@@ -45,7 +47,8 @@ export interface DockerServiceRunnerOptions {
  * Starts `runtime: docker` services as containers, the way docker compose
  * would: on the run network with the service name as alias, ports published
  * on all host interfaces (compose's default; a host port of 0 lets the engine
- * pick a free one), bind mounts, CPU and memory limits.
+ * pick a free one), bind mounts, CPU and memory limits, and secret files
+ * in `/run/secrets/`.
  */
 export class DockerServiceRunner implements ServiceRunner {
   private readonly engine: DockerEngine;
@@ -60,26 +63,43 @@ export class DockerServiceRunner implements ServiceRunner {
 
   /**
    * Ensures the image (building it when the agent has `build`; the build's
-   * output goes to the service's log), creates and starts the container and
-   * reads back its published ports.
+   * output goes to the service's log), creates the container, copies
+   * `spec.secretFiles` into it as `/run/secrets/<name>` (mode 0444, owner
+   * root), starts it and reads back its published ports. `spec.redact`
+   * masks its output (log, listener, `logTail`), the output of its command
+   * probes and the build output in an ImageBuildError.
    *
    * @throws ServiceStartError (or its subclasses ImageBuildError,
    *   ImageNotFoundError) when the image or container cannot be made or
-   *   started (e.g. `port is already allocated`); the container is removed.
+   *   started (e.g. `port is already allocated`), a secret file name is
+   *   invalid or the engine refuses the secret files; the container is
+   *   removed.
    * @throws EngineUnavailableError when the engine cannot be reached.
    * @throws the signal's reason when `spec.signal` aborts before the service started.
    */
   async startService(spec: ServiceStartSpec): Promise<ServiceHandle> {
     spec.signal.throwIfAborted();
     const { agent, name } = spec;
+    let secrets: Buffer | undefined;
+    try {
+      secrets = await secretFilesArchive(spec.secretFiles);
+    } catch (error) {
+      throw new ServiceStartError(`service "${name}": ${(error as Error).message}`);
+    }
     const ring = new RingBuffer(this.logTailLines);
-    const sink = await openOutputSink({ logFile: spec.logFile, onOutput: spec.onOutput, ring });
+    const sink = await openOutputSink({
+      logFile: spec.logFile,
+      onOutput: spec.onOutput,
+      ring,
+      redact: spec.redact,
+    });
     let container: Dockerode.Container | undefined;
     let attached: NodeJS.ReadableStream | undefined;
     try {
       const image = await this.engine.ensureImage(agent, {
         signal: spec.signal,
         onOutput: (_stream, line) => sink.line('stdout', line),
+        ...(spec.redact !== undefined ? { redact: spec.redact } : {}),
       });
       const network = this.network ?? (await this.engine.createRunNetwork(spec.runId));
       spec.signal.throwIfAborted();
@@ -128,6 +148,14 @@ export class DockerServiceRunner implements ServiceRunner {
         );
       }
       const created = container;
+      try {
+        await putSecretFiles(this.engine, created, secrets);
+      } catch (error) {
+        if (error instanceof EngineUnavailableError) throw error;
+        throw new ServiceStartError(
+          `service "${name}": cannot copy the secret files into the container: ${apiMessage(error)}`,
+        );
+      }
       const stream = await this.engine.call(() =>
         created.attach({ stream: true, stdout: true, stderr: true }),
       );
@@ -161,6 +189,7 @@ export class DockerServiceRunner implements ServiceRunner {
         ring,
         outputDone,
         closeSink: () => sink.close(),
+        redact: spec.redact,
       });
       return handle;
     } catch (error) {
@@ -195,6 +224,7 @@ class DockerServiceHandle implements ServiceHandle {
   private readonly ring: RingBuffer;
   private readonly outputDone: Promise<void>;
   private readonly closeSink: () => Promise<void>;
+  private readonly redact: Redactor | undefined;
   private stopping: Promise<void> | undefined;
   /** Aborted by `stop()`: the exit watch ends. */
   private readonly watch = new AbortController();
@@ -208,6 +238,7 @@ class DockerServiceHandle implements ServiceHandle {
     ring: RingBuffer;
     outputDone: Promise<void>;
     closeSink: () => Promise<void>;
+    redact?: Redactor;
   }) {
     this.engine = options.engine;
     this.container = options.container;
@@ -218,6 +249,7 @@ class DockerServiceHandle implements ServiceHandle {
     this.ring = options.ring;
     this.outputDone = options.outputDone;
     this.closeSink = options.closeSink;
+    this.redact = options.redact;
     this.exited = new Promise((resolve, reject) => {
       waitForExit({
         engine: this.engine,
@@ -243,7 +275,8 @@ class DockerServiceHandle implements ServiceHandle {
   }
 
   /**
-   * `docker exec` of a command probe in the container. Rejects with
+   * `docker exec` of a command probe in the container; `output` is its
+   * stdout and stderr, masked by the service's redactor. Rejects with
    * {@link ExecTimeoutError} after `timeoutMs` (the exec'd process is left
    * to finish, as Docker's own health checks do), with
    * {@link EngineUnavailableError} when the engine cannot be reached or goes
@@ -297,7 +330,8 @@ class DockerServiceHandle implements ServiceHandle {
       if (!info.Running) exitCode = info.ExitCode ?? null;
       else await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    return { exitCode: exitCode ?? 1, output: Buffer.concat(chunks).toString('utf8') };
+    const output = Buffer.concat(chunks).toString('utf8');
+    return { exitCode: exitCode ?? 1, output: maskText(this.redact, output) };
   }
 
   /**

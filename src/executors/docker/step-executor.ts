@@ -1,14 +1,24 @@
 /**
  * Container steps: each attempt runs in a fresh container of the step's
  * image on the run network (`docker run --rm` semantics).
+ *
+ * A step's outputs file (`spec.outputFile`) is bind-mounted at
+ * `/run/agent/output` and named by `AGENT_OUTPUT`; its secret files are
+ * copied to `/run/secrets/` before it starts (see `secrets.ts`); its
+ * output is masked by `spec.redact`. The bind mount needs the engine to see
+ * the runner's file system (a local engine, or Docker Desktop's shared
+ * paths), as every bind mount does.
  */
 
 import type Dockerode from 'dockerode';
 import { watchAttempt } from '../attempt-watch.js';
 import { openOutputSink } from '../output.js';
+import { CONTAINER_OUTPUT_FILE_MODE, prepareOutputFile } from '../output-file.js';
 import {
   type AttemptResult,
   type AttemptSpec,
+  CONTAINER_OUTPUT_PATH,
+  ENV_OUTPUT,
   EngineUnavailableError,
   LABEL_RUN,
   LABEL_STEP,
@@ -29,6 +39,7 @@ import {
 } from './containers.js';
 import type { DockerEngine } from './engine.js';
 import { waitForExit } from './exit-watch.js';
+import { putSecretFiles, secretFilesArchive } from './secrets.js';
 
 /** Options of {@link DockerExecutor}. */
 export interface DockerExecutorOptions {
@@ -59,10 +70,18 @@ export class DockerExecutor implements StepExecutor {
    * Runs one attempt in a container of `spec.image` (pulled when missing).
    * `Cmd` is `spec.command` (the image's entrypoint is kept), `WorkingDir`
    * `spec.workdir`, `Env` `spec.env` only (the runner's environment is not
-   * passed into containers). A missing image or command, a non-zero exit, a
+   * passed into containers), plus `AGENT_OUTPUT=/run/agent/output` when
+   * `spec.outputFile` is given: that host file is created when missing,
+   * made mode 0666 ({@link CONTAINER_OUTPUT_FILE_MODE}) and bind-mounted
+   * read-write there. `spec.secretFiles` are copied into the created
+   * container as `/run/secrets/<name>` (mode 0444, owner root) before it
+   * starts. Output is masked by `spec.redact` (the result's error text is
+   * never made of output). A missing image or command, a non-zero exit, a
    * timeout and an abort are results; an out-of-memory kill says so. An
-   * abort that breaks the image's pull is a cancellation, not an engine
-   * failure.
+   * invalid secret file name (`invalid secret file name "a/b": ...`, before
+   * any container exists) and a copy the engine refuses (`cannot copy the
+   * secret files into the container: ...`) are failures too. An abort that
+   * breaks the image's pull is a cancellation, not an engine failure.
    *
    * @throws EngineUnavailableError when the engine cannot be reached or does
    *   not answer at any call (`cannot reach the Docker engine at <address>:
@@ -72,6 +91,8 @@ export class DockerExecutor implements StepExecutor {
    *   left as it is (removal is tried for at most
    *   {@link LOST_ENGINE_CLEANUP_MS}); its labels let `removeRunLeftovers`
    *   find it.
+   * @throws the file system error when the log file or the outputs file
+   *   cannot be created.
    */
   async runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     const started = performance.now();
@@ -92,6 +113,12 @@ export class DockerExecutor implements StepExecutor {
     });
     if (spec.signal.aborted) return cancelledResult();
     if (spec.image === undefined) return failed(`step "${spec.stepId}" has no image`);
+    let secrets: Buffer | undefined;
+    try {
+      secrets = await secretFilesArchive(spec.secretFiles);
+    } catch (error) {
+      return failed((error as Error).message);
+    }
 
     try {
       await this.engine.ensureStepImage(spec.image, { signal: spec.signal });
@@ -103,7 +130,18 @@ export class DockerExecutor implements StepExecutor {
     const network = this.network ?? (await this.engine.createRunNetwork(spec.runId));
     if (spec.signal.aborted) return cancelledResult();
 
-    const sink = await openOutputSink({ logFile: spec.logFile, onOutput: spec.onOutput });
+    if (spec.outputFile !== undefined) {
+      await prepareOutputFile(spec.outputFile, CONTAINER_OUTPUT_FILE_MODE);
+    }
+    const sink = await openOutputSink({
+      logFile: spec.logFile,
+      onOutput: spec.onOutput,
+      redact: spec.redact,
+    });
+    const env =
+      spec.outputFile !== undefined
+        ? { ...spec.env, [ENV_OUTPUT]: CONTAINER_OUTPUT_PATH }
+        : spec.env;
     let container: Dockerode.Container | undefined;
     let attached: NodeJS.ReadableStream | undefined;
     let engineLost = false;
@@ -113,7 +151,7 @@ export class DockerExecutor implements StepExecutor {
           this.engine.docker.createContainer({
             Image: spec.image,
             Cmd: spec.command,
-            Env: toEnvList(spec.env),
+            Env: toEnvList(env),
             ...(spec.workdir !== undefined ? { WorkingDir: spec.workdir } : {}),
             Labels: {
               [LABEL_RUN]: spec.runId,
@@ -124,7 +162,22 @@ export class DockerExecutor implements StepExecutor {
             AttachStdout: true,
             AttachStderr: true,
             Tty: false,
-            HostConfig: { NetworkMode: network },
+            HostConfig: {
+              NetworkMode: network,
+              // Mounts, not Binds: a missing source is an error, not a new directory.
+              ...(spec.outputFile !== undefined
+                ? {
+                    Mounts: [
+                      {
+                        Type: 'bind' as const,
+                        Source: spec.outputFile,
+                        Target: CONTAINER_OUTPUT_PATH,
+                        ReadOnly: false,
+                      },
+                    ],
+                  }
+                : {}),
+            },
             NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.stepId] } } },
           }),
         );
@@ -133,6 +186,12 @@ export class DockerExecutor implements StepExecutor {
         return failed(`cannot create the container: ${apiMessage(error)}`);
       }
       const created = container;
+      try {
+        await putSecretFiles(this.engine, created, secrets);
+      } catch (error) {
+        if (error instanceof EngineUnavailableError) throw error;
+        return failed(`cannot copy the secret files into the container: ${apiMessage(error)}`);
+      }
       const stream = await this.engine.call(() =>
         created.attach({ stream: true, stdout: true, stderr: true }),
       );
