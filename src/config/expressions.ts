@@ -190,7 +190,9 @@ export function checkWorkflowExpressions(ctx: RuleContext, workflow: WorkflowSpe
     };
     check([...at, 'run'], raw.run, scope);
     if (Array.isArray(raw.command))
-      raw.command.forEach((c, i) => check([...at, 'command', String(i)], c, scope));
+      raw.command.forEach((c, i) => {
+        check([...at, 'command', String(i)], c, scope);
+      });
     for (const [k, v] of Object.entries(isObject(raw.env) ? raw.env : {}))
       check([...at, 'env', k], v, scope);
     for (const field of ['image', 'workdir', 'timeout']) check([...at, field], raw[field], scope);

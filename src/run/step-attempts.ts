@@ -7,7 +7,7 @@
  * the store or a reporter directly.
  */
 
-import { writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { RunEvent } from '../core/events.js';
 import type { StepStatus } from '../core/status.js';
 import {
@@ -43,8 +43,8 @@ export interface StepContext {
   /** The step's fields with their expressions rendered (`resolve.ts`). */
   resolved: ResolvedStep;
   /**
-   * Absolute path of an attempt's `$AGENT_OUTPUT` file, created empty before
-   * the attempt; read after it succeeds.
+   * Absolute path of an attempt's `$AGENT_OUTPUT` file (the executor creates
+   * it before the attempt); read after it succeeds.
    */
   outputFile: (attempt: number) => string;
   /** Masks secret values in output lines, before logs and events see them. */
@@ -78,6 +78,8 @@ export async function runStep(node: StepNode, ctx: StepContext): Promise<StepOut
     let outcome = attemptOutcome(result, ctx.resolved.timeoutMs);
     if (outcome.status === 'succeeded')
       outcome = await collectOutputs(node, ctx.outputFile(attempt));
+    // The file may hold secret values: what is kept is the stored (masked) outputs.
+    await rm(ctx.outputFile(attempt), { force: true }).catch(() => undefined);
     const finishedAt = clock.now();
     const retry =
       (outcome.status === 'failed' || outcome.status === 'timed_out') &&
@@ -182,8 +184,8 @@ async function runAttempt(
   });
   const { resolved } = ctx;
   try {
+    // The executor creates the file (and its directory) before the attempt starts.
     const outputFile = ctx.outputFile(attempt);
-    await writeFile(outputFile, '', { mode: 0o666 });
     return await ctx.executor.runAttempt({
       runId,
       stepId: node.id,

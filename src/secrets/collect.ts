@@ -178,8 +178,8 @@ function parsePair(
   return { name, value: pair.slice(eq + 1) };
 }
 
-/** The problem of a secret file that could not be read. */
-function fileProblem(file: string, error: unknown): SecretsProblem {
+/** The problem of a secret file that could not be read (`error`: what `readFile` threw). */
+export function fileProblem(file: string, error: unknown): SecretsProblem {
   const quoted = JSON.stringify(file);
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return { message: `secret file ${quoted} does not exist` };

@@ -28,7 +28,11 @@ async function files(dir: string): Promise<string[]> {
 }
 
 /** The places (file names, or labels) whose bytes contain `needle`. */
-async function leaks(dir: string, texts: Record<string, string>, needles: string[]): Promise<string[]> {
+async function leaks(
+  dir: string,
+  texts: Record<string, string>,
+  needles: string[],
+): Promise<string[]> {
   const found: string[] = [];
   for (const f of await files(dir)) {
     if ((await stat(f)).size === 0) continue;

@@ -16,7 +16,9 @@ async function project(yaml: string): Promise<string> {
   return dir;
 }
 
-function stepRows(dir: string): Record<string, { status: string; error: string | null; outputs: string | null }> {
+function stepRows(
+  dir: string,
+): Record<string, { status: string; error: string | null; outputs: string | null }> {
   return readState(dir, (db) =>
     Object.fromEntries(
       (
@@ -90,7 +92,7 @@ describe('outputs, conditions and data', () => {
       run: |
         echo "version=1.2.3" >> "$AGENT_OUTPUT"
         printf 'notes<<EOF\\nline one\\nline two\\nEOF\\n' >> "$AGENT_OUTPUT"
-        printf '%s\\n' 'evil=; touch pwned; $(touch pwned2) \`touch pwned3\` \${{ inputs.x }} "q"' >> "$AGENT_OUTPUT"
+        printf '%s\\n' 'evil=; touch pwned; $(touch pwned2) \`touch pwned3\` $''{{ inputs.x }} "q"' >> "$AGENT_OUTPUT"
     use:
       needs: [make]
       env: { NOTES: "\${{ steps.make.outputs.notes }}" }
@@ -128,7 +130,9 @@ describe('outputs, conditions and data', () => {
 `);
     const r = await agent(['run'], { cwd: dir });
     expect(r.exitCode).toBe(1);
-    expect(stepRows(dir).make?.error).toBe('declared output "version" not written to $AGENT_OUTPUT');
+    expect(stepRows(dir).make?.error).toBe(
+      'declared output "version" not written to $AGENT_OUTPUT',
+    );
   });
 
   it('skips false conditions, runs failure()/always() after a failure, and honours continueOnError', async () => {
@@ -176,7 +180,10 @@ describe('outputs, conditions and data', () => {
     expect(rows.never).toMatchObject({ status: 'skipped', error: 'if: ${{ 1 == 2 }} was false' });
     expect(rows['child-of-never']?.status).toBe('skipped');
     expect(rows.broken?.status).toBe('failed');
-    expect(rows['not-started']).toMatchObject({ status: 'skipped', error: 'the run failed before it started' });
+    expect(rows['not-started']).toMatchObject({
+      status: 'skipped',
+      error: 'the run failed before it started',
+    });
     expect(rows['on-failure']?.status).toBe('succeeded');
     expect(rows['on-success']?.status).toBe('skipped');
     expect(rows.finally?.status).toBe('succeeded');

@@ -21,6 +21,7 @@ function plan(nodes: [string, 'step' | 'service', string[]][], concurrency = 4):
       .sort(),
     fingerprint: id,
     index,
+    ...(kind === 'step' ? { step: { continueOnError: false }, statusCheck: false } : {}),
   })) as unknown as PlanNode[];
   return {
     workflow: 'w',
