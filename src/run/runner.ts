@@ -742,24 +742,32 @@ class Execution {
     });
   }
 
-  /** Marks steps that can never run as skipped, propagating down the DAG. */
+  /**
+   * Marks steps that can never run as skipped, propagating down the DAG;
+   * then, once only steps with status checks may start (after a failure with
+   * failFast, or a cancellation), records every other pending step, so the
+   * steps with status checks that need them can be decided.
+   */
   private skipBlocked(): void {
-    if (this.onlyStatusChecks) {
-      // After a failure (failFast) or a cancellation no other step starts:
-      // record them now, so steps with status checks that need them can be decided.
-      const cancelled = this.cancel.signal.aborted;
-      for (const n of this.plan.nodes) {
-        if (n.kind !== 'step' || n.statusCheck || this.states.get(n.id) !== 'pending') continue;
-        this.states.set(n.id, cancelled ? 'cancelled' : 'skipped');
-        this.track(
-          this.emitSkipped(
-            n.id,
-            cancelled ? 'cancelled' : 'skipped',
-            cancelled ? 'the run was cancelled' : 'the run failed before it started',
-          ),
-        );
-      }
+    this.skipUnsatisfiable();
+    if (!this.onlyStatusChecks) return;
+    const cancelled = this.cancel.signal.aborted;
+    for (const n of this.plan.nodes) {
+      if (n.kind !== 'step' || n.statusCheck || this.states.get(n.id) !== 'pending') continue;
+      this.states.set(n.id, cancelled ? 'cancelled' : 'skipped');
+      this.track(
+        this.emitSkipped(
+          n.id,
+          cancelled ? 'cancelled' : 'skipped',
+          cancelled ? 'the run was cancelled' : 'the run failed before it started',
+        ),
+      );
     }
+    this.skipUnsatisfiable();
+  }
+
+  /** Steps that a broken need makes unrunnable, skipped (or cancelled), level by level. */
+  private skipUnsatisfiable(): void {
     for (;;) {
       const blocked = blockedSteps(this.plan, this.states);
       if (blocked.length === 0) return;

@@ -18,7 +18,13 @@ const source = { file: 'w.yaml', line: 1, column: 1 };
 
 function step(
   id: string,
-  extra: { needs?: string[]; maxAttempts?: number; approval?: boolean } = {},
+  extra: {
+    needs?: string[];
+    maxAttempts?: number;
+    approval?: boolean;
+    if?: string;
+    continueOnError?: boolean;
+  } = {},
 ): WorkflowSpec['steps'][string] {
   return {
     id,
@@ -31,7 +37,8 @@ function step(
       maxAttempts: extra.maxAttempts ?? 1,
       backoff: { initialMs: 1000, factor: 2, maxMs: 30_000 },
     },
-    continueOnError: false,
+    continueOnError: extra.continueOnError ?? false,
+    ...(extra.if !== undefined ? { if: extra.if } : {}),
     ...(extra.approval ? { approval: { message: 'ok?', approvers: [] } } : {}),
   };
 }
@@ -138,6 +145,58 @@ describe('the runner, with fakes', () => {
       after: 'cancelled',
     });
     expect(t.executors.swept).toEqual([result.runId]);
+  });
+
+  it('after a cancellation, steps with always() or cancelled() still run; failure() ones are skipped', async () => {
+    const steps = new FakeSteps({ long: [{ hang: true }] });
+    const t = setup(
+      plan([
+        step('long'),
+        step('after', { needs: ['long'] }),
+        step('cleanup', { needs: ['long'], if: 'always()' }),
+        step('notice', { needs: ['long'], if: '${{ cancelled() }}' }),
+        step('on-failure', { needs: ['long'], if: 'failure()' }),
+      ]),
+      steps,
+    );
+    const controller = new AbortController();
+    const started = steps.nextStart();
+    const running = t.run({ signal: controller.signal });
+    await started;
+    controller.abort();
+    const result = await running;
+    expect(result.status).toBe('cancelled');
+    expect(Object.fromEntries(result.steps.map((s) => [s.id, s.status]))).toEqual({
+      long: 'cancelled',
+      after: 'cancelled',
+      cleanup: 'succeeded',
+      notice: 'succeeded',
+      'on-failure': 'skipped',
+    });
+    expect(steps.calls.map((s) => s.stepId)).toEqual(['long', 'cleanup', 'notice']);
+    // Decided after the cancellation, they run to their end: only a forced stop kills them.
+    expect(steps.calls.slice(1).every((c) => !c.signal.aborted)).toBe(true);
+  });
+
+  it('a continueOnError failure lets dependants run and the run succeed; a false if skips', async () => {
+    const steps = new FakeSteps({ flaky: [{ exitCode: 2 }] });
+    const t = setup(
+      plan([
+        step('flaky', { continueOnError: true }),
+        step('next', { needs: ['flaky'] }),
+        step('never', { if: "${{ 'a' == 'b' }}" }),
+        step('child', { needs: ['never'] }),
+      ]),
+      steps,
+    );
+    const result = await t.run();
+    expect(result.status).toBe('succeeded');
+    expect(Object.fromEntries(result.steps.map((s) => [s.id, [s.status, s.error]]))).toEqual({
+      flaky: ['failed', 'exit code 2'],
+      next: ['succeeded', null],
+      never: ['skipped', "if: ${{ 'a' == 'b' }} was false"],
+      child: ['skipped', 'needs never'],
+    });
   });
 
   it('notices `agent cancel` (a request in the store) on its next heartbeat tick', async () => {
