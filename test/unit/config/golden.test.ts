@@ -26,6 +26,10 @@ describe('golden diagnostics', () => {
       'multiple',
       'missing-uses',
       'run-and-command',
+      'expr-references',
+      'expr-needs',
+      'expr-syntax',
+      'expr-types',
     ]) {
       expect(cases).toContain(`${name}.yaml`);
     }
