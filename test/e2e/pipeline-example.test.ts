@@ -4,9 +4,11 @@
  * run as the README shows, on the real Docker engine.
  */
 
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { describeDocker } from '../helpers/docker.js';
-import { agent, copyExample, readState } from './cli.js';
+import { agent, copyExample, readState, repoRoot } from './cli.js';
 
 function statuses(dir: string): Record<string, string> {
   return readState(dir, (db) =>
@@ -20,6 +22,17 @@ function statuses(dir: string): Record<string, string> {
     ),
   );
 }
+
+it("the README shows the pipeline's plan as `agent plan` prints it", async () => {
+  const r = await agent(['plan', 'examples/pipeline/workflow.yaml', '-i', 'target=prod'], {
+    cwd: repoRoot,
+  });
+  expect(r.exitCode, r.stderr).toBe(0);
+  const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
+  expect(readme).toContain(
+    `$ agent plan examples/pipeline/workflow.yaml -i target=prod\n${r.stdout}\n\`\`\``,
+  );
+});
 
 describeDocker('the pipeline example', () => {
   it('deploys only to prod, with outputs flowing through the matrix and the container step', async () => {
