@@ -131,7 +131,7 @@ describe('secrets are masked on every path out', () => {
 });
 
 describeDocker('secrets in containers', () => {
-  it('mounts /run/secrets/NAME and masks what the container prints', async () => {
+  it('mounts /run/secrets/NAME and masks what the container prints (image from an expression)', async () => {
     const dir = await tempDir();
     await writeFile(
       join(dir, 'agent.yaml'),
@@ -139,10 +139,12 @@ describeDocker('secrets in containers', () => {
 kind: Workflow
 metadata: { name: container-secret }
 spec:
+  inputs:
+    image: { default: local/busybox }
   secrets: [TOKEN]
   steps:
     read:
-      image: local/busybox:latest
+      image: "\${{ inputs.image }}:latest"
       run: |
         test "$(cat /run/secrets/TOKEN)" = "$EXPECTED" && echo "file matches"
         cat /run/secrets/TOKEN; echo

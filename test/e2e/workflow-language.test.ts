@@ -5,10 +5,10 @@
  * values that look like shell or expressions reaching a step as data.
  */
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agent, readState, tempDir } from './cli.js';
+import { agent, freePort, readState, repoRoot, tempDir } from './cli.js';
 
 async function project(yaml: string): Promise<string> {
   const dir = await tempDir();
@@ -246,5 +246,81 @@ describe('outputs, conditions and data', () => {
     const from = await agent(['run', '--from', 'use'], { cwd: dir });
     expect(from.exitCode).toBe(0);
     expect(from.stdout).toContain(`used=${token} attempt=3`);
+  });
+});
+
+describe('expressions in every field, services and several workflows', () => {
+  it('renders service environment, services/run contexts, workdir and timeout; FILE#NAME picks a workflow', async () => {
+    const port = await freePort();
+    const server = JSON.stringify(join(repoRoot, 'test/fixtures/bin/http-server.mjs'));
+    const dir = await project(`${HEADER}  concurrency: 1
+  inputs:
+    port: { type: number, default: ${port} }
+    sub: { default: nested }
+    t: { default: 300ms }
+    greeting: { default: hello }
+  secrets: [PW]
+  services:
+    web:
+      runtime: process
+      command: [node, ${server}]
+      ports: ["${port}:${port}"]
+      environment:
+        - { name: PORT, value: "\${{ inputs.port }}" }
+      healthCheck: { http: { path: /health, port: ${port} }, interval: 200ms, retries: 5 }
+    echoer:
+      runtime: process
+      command: echo "greeting=$GREETING pw=$PW run=$RUN"; exec sleep 30
+      environment:
+        - { name: GREETING, value: "\${{ inputs.greeting }} from \${{ env.WHO }}" }
+        - { name: PW, from: secret, secretName: PW }
+        - { name: RUN, value: "\${{ run.id }}" }
+      healthCheck: { command: ["true"], interval: 100ms }
+  steps:
+    call:
+      needs: [web, echoer]
+      workdir: "\${{ inputs.sub }}"
+      run: |
+        test "\${{ services.web.url }}" = "$AGENT_SERVICE_WEB_URL" && echo "url ok \${{ services.web.port }}"
+        test "\${{ run.id }}" = "$AGENT_RUN_ID" && echo "run id ok"
+        echo "in $(basename "$PWD")"
+    slow:
+      needs: [call]
+      timeout: "\${{ inputs.t }}"
+      continueOnError: true
+      run: sleep 5
+---
+apiVersion: agentfile/v1
+kind: Workflow
+metadata: { name: second }
+spec:
+  steps:
+    only: { run: echo second workflow }
+`);
+    await mkdir(join(dir, 'nested'));
+    const r = await agent(['run', 'agent.yaml#lang', '--secret', 'PW=pw-7c1d2e'], {
+      cwd: dir,
+      env: { WHO: 'the runner' },
+    });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`url ok ${port}`);
+    expect(r.stdout).toContain('run id ok');
+    expect(r.stdout).toContain('in nested');
+    const rows = stepRows(dir);
+    expect(rows.slow).toMatchObject({ status: 'timed_out', error: 'timed out after 300ms' });
+    const runDir = join(dir, '.agentfile', 'runs');
+    const [runId] = await readdir(runDir);
+    const log = await readFile(join(runDir, runId ?? '', 'echoer.1.log'), 'utf8');
+    expect(log).toContain(`greeting=hello from the runner pw=*** run=${runId}`);
+
+    const second = await agent(['run', 'agent.yaml#second'], { cwd: dir });
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.stdout).toContain('second workflow');
+    const neither = await agent(['run', 'agent.yaml'], { cwd: dir });
+    expect(neither.exitCode).toBe(2);
+    expect(neither.stderr).toContain('agent.yaml has 2 workflows; choose one with --workflow');
+    const unknown = await agent(['run', 'agent.yaml#third'], { cwd: dir });
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toContain('no workflow "third" in agent.yaml');
   });
 });

@@ -75,6 +75,48 @@ describe('readySteps', () => {
     expect(ids(readySteps(wide, states(wide, { a: 'running', b: 'running' }), 2))).toEqual([]);
   });
 
+  it('runs at most maxParallel combinations of a matrix at once', () => {
+    const p = plan([
+      ['t-1', 'step', []],
+      ['t-2', 'step', []],
+      ['t-3', 'step', []],
+      ['other', 'step', []],
+    ]);
+    for (const n of p.nodes) {
+      if (n.kind === 'step' && n.id.startsWith('t-'))
+        n.step = { ...n.step, combination: { group: 't', values: {}, maxParallel: 2 } };
+    }
+    expect(ids(readySteps(p, states(p), 4))).toEqual(['t-1', 't-2', 'other']);
+    expect(ids(readySteps(p, states(p, { 't-1': 'running' }), 4))).toEqual(['t-2', 'other']);
+    expect(ids(readySteps(p, states(p, { 't-1': 'running', 't-2': 'running' }), 4))).toEqual([
+      'other',
+    ]);
+    expect(ids(readySteps(p, states(p, { 't-1': 'succeeded', 't-2': 'running' }), 4))).toEqual([
+      't-3',
+      'other',
+    ]);
+  });
+
+  it('a continueOnError failure satisfies its dependants; a status check waits only for its needs to end', () => {
+    const p = plan([
+      ['a', 'step', []],
+      ['b', 'step', ['a']],
+      ['c', 'step', ['a']],
+    ]);
+    const [a, , c] = p.nodes;
+    if (a?.kind === 'step') a.step = { ...a.step, continueOnError: true };
+    expect(ids(readySteps(p, states(p, { a: 'failed' }), 4))).toEqual(['b', 'c']);
+    expect(ids(blockedSteps(p, states(p, { a: 'failed' })))).toEqual([]);
+    if (a?.kind === 'step') a.step = { ...a.step, continueOnError: false };
+    if (c?.kind === 'step') c.statusCheck = true;
+    expect(ids(blockedSteps(p, states(p, { a: 'failed' })))).toEqual(['b']);
+    expect(ids(readySteps(p, states(p, { a: 'running' }), 4))).toEqual([]);
+    expect(ids(readySteps(p, states(p, { a: 'failed', b: 'skipped' }), 4))).toEqual(['c']);
+    expect(
+      ids(readySteps(p, states(p, { a: 'failed', b: 'skipped' }), 4, (n) => n.id !== 'c')),
+    ).toEqual([]);
+  });
+
   it('gates steps on healthy services, not started ones', () => {
     const p = plan([
       ['api', 'service', []],
