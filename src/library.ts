@@ -12,7 +12,10 @@ import { type Diagnostic, hasErrors, sortDiagnostics } from './config/diagnostic
 import { loadProject } from './config/index.js';
 import type { StoredEvent } from './core/events.js';
 import { compilePlan, type Plan } from './plan/compile.js';
+import { type InputValue, resolveInputs } from './plan/inputs.js';
+import { axisEvaluator, MatrixError } from './plan/matrix.js';
 import { type RunResult, runWorkflow } from './run/runner.js';
+import { SecretMasker } from './secrets/index.js';
 import { resolveStatePath } from './store/paths.js';
 import type { RunFilter, RunRecord, StateStore } from './store/types.js';
 import { defaultExecutors, openStateStore } from './wiring.js';
@@ -64,7 +67,12 @@ export class InvalidConfigError extends Error {
  */
 export async function plan(
   file: string,
-  options: { cwd?: string; workflow?: string } = {},
+  options: {
+    cwd?: string;
+    workflow?: string;
+    /** Inputs for matrix axes that read them (`${{ fromJSON(inputs.x) }}`); checked like a run's. */
+    inputs?: Record<string, unknown>;
+  } = {},
 ): Promise<Plan> {
   const result = await loadProject(file, { cwd: options.cwd ?? process.cwd() });
   if (!result.project || hasErrors(result.diagnostics))
@@ -84,7 +92,24 @@ export async function plan(
       result.diagnostics,
     );
   }
-  return compilePlan(chosen);
+  const inputs = checkedInputs(chosen.inputs, options.inputs ?? {}, result.diagnostics);
+  try {
+    return compilePlan(chosen, { evaluateAxis: axisEvaluator({ inputs }) });
+  } catch (error) {
+    if (error instanceof MatrixError)
+      throw new InvalidConfigError(error.message, result.diagnostics);
+    throw error;
+  }
+}
+
+function checkedInputs(
+  specs: Plan['inputs'],
+  given: Record<string, unknown>,
+  diagnostics: Diagnostic[] = [],
+): Record<string, InputValue> {
+  const resolved = resolveInputs(specs, given);
+  if (!resolved.ok) throw new InvalidConfigError(resolved.problems.join('; '), diagnostics);
+  return resolved.values;
 }
 
 /** Options of {@link startRun}. */
@@ -99,6 +124,16 @@ export interface StartRunOptions {
   from?: string;
   /** The environment of the run (`from: env`, process steps). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Inputs of a new run, by name (text or typed values), checked against the
+   * plan's declared inputs; a resumed run keeps its recorded ones.
+   */
+  inputs?: Record<string, unknown>;
+  /**
+   * Secret values by name; every secret the plan needs must be here.
+   * Masked in every event and output line, never stored.
+   */
+  secrets?: Record<string, string>;
 }
 
 /** A run in progress. */
@@ -125,7 +160,9 @@ export interface RunHandle {
 
 /**
  * Starts a run of `options.plan` with the real executors (processes, the
- * Docker engine) and the SQLite store, and returns at once.
+ * Docker engine) and the SQLite store, and returns at once. Inputs that do
+ * not fit the plan, or a missing secret, reject `result` (and `runId`) with
+ * {@link InvalidConfigError} before anything runs.
  */
 export function startRun(options: StartRunOptions): RunHandle {
   const statePath =
@@ -148,6 +185,24 @@ export function startRun(options: StartRunOptions): RunHandle {
     waiters.clear();
   };
   const result = (async () => {
+    const values = options.secrets ?? {};
+    let inputs: Record<string, InputValue>;
+    try {
+      inputs = checkedInputs(options.plan.inputs, options.inputs ?? {});
+      const missing = options.plan.secrets.filter((n) => values[n] === undefined);
+      if (missing.length > 0) {
+        throw new InvalidConfigError(
+          `missing secret${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')}`,
+          [],
+        );
+      }
+    } catch (error) {
+      failRunId(error);
+      done = true;
+      notify();
+      throw error;
+    }
+    const masker = new SecretMasker(Object.values(values));
     const store = openStateStore(statePath);
     try {
       return await runWorkflow({
@@ -160,6 +215,8 @@ export function startRun(options: StartRunOptions): RunHandle {
         signal: cancel.signal,
         pauseSignal: pause.signal,
         env: options.env ?? process.env,
+        inputs,
+        secrets: { values, redactor: masker, redactValue: (v) => masker.redactValue(v) },
         onRunId: (id) => setRunId(id),
         onEvent: (e) => {
           seen.push(e);

@@ -4,7 +4,7 @@
  * and one for the whole plan. Pure: no I/O, no clock, no randomness.
  */
 
-import type { AgentSpec, ServiceSpec, StepSpec, WorkflowSpec } from '../config/model.js';
+import type { AgentSpec, InputSpec, ServiceSpec, StepSpec, WorkflowSpec } from '../config/model.js';
 import { conditionSource, parseExpression, usesStatusFunction } from '../expr/index.js';
 import { canonicalJson, sha256Hex } from './fingerprint.js';
 import { type AxisEvaluator, expandMatrices } from './matrix.js';
@@ -55,6 +55,10 @@ export interface Plan {
   failFast: boolean;
   /** The workflow's own env (with `defaults.env`), as written: the `env` context of its expressions. */
   env: Record<string, string>;
+  /** Declared inputs (`plan/inputs.ts` checks a run's values against them). */
+  inputs: Record<string, InputSpec>;
+  /** Secrets the run needs: declared ones and those its services read, sorted. */
+  secrets: string[];
   /** Every service and step, in plan order. */
   nodes: PlanNode[];
   /** sha256 hex over every node's id, kind and fingerprint; see {@link compilePlan}. */
@@ -195,6 +199,8 @@ export function compilePlan(
     concurrency: workflow.concurrency,
     failFast: workflow.failFast,
     env: workflow.env,
+    inputs: workflow.inputs,
+    secrets: workflow.secrets,
     nodes,
     fingerprint: sha256Hex(canonicalJson(summary)),
   };

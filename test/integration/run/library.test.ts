@@ -37,6 +37,28 @@ describe('the library API', () => {
     expect(r.stdout).toContain(`latest recorded run: ${id} succeeded`);
   });
 
+  it('takes inputs and secrets: typed, checked, masked, recorded', async () => {
+    const { file } = await workflowIn(
+      'apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: lang }\nspec:\n' +
+        '  inputs:\n    n: { type: number, default: 1 }\n  secrets: [KEY]\n  steps:\n' +
+        '    show:\n      run: echo "n+=${{ inputs.n }} key=${{ secrets.KEY }}"\n',
+    );
+    const p = await plan(file, { inputs: { n: '4' } });
+    await expect(plan(file, { inputs: { n: 'four' } })).rejects.toThrow(
+      'input "n" must be a number, got "four"',
+    );
+    const refused = startRun({ plan: p, inputs: { n: 4 } });
+    await expect(refused.result).rejects.toThrow('missing secret "KEY"');
+    await expect(refused.runId).rejects.toThrow('missing secret "KEY"');
+    const handle = startRun({ plan: p, inputs: { n: '4' }, secrets: { KEY: 'k-31337-x' } });
+    const lines: string[] = [];
+    for await (const e of handle.events()) if (e.type === 'step.output') lines.push(...e.lines);
+    expect((await handle.result).status).toBe('succeeded');
+    expect(lines).toEqual(['n+=4 key=***']);
+    const [run] = await listRuns({ file });
+    expect(run?.inputs).toEqual({ n: 4 });
+  });
+
   it("a handle's events are the stored stream; cancel() ends the run cancelled", async () => {
     const { file, dir } = await workflowIn(
       `${header('cancel-me')}    wait:\n      run: sleep 30\n`,

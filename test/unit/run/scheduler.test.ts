@@ -29,6 +29,8 @@ function plan(nodes: [string, 'step' | 'service', string[]][], concurrency = 4):
     concurrency,
     failFast: true,
     env: {},
+    inputs: {},
+    secrets: [],
     nodes: list,
     fingerprint: 'p',
   };
