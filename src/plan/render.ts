@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type {
   HealthCheck,
+  MatrixValue,
   PortMapping,
   ProbeSpec,
   RetryPolicy,
@@ -92,6 +93,16 @@ export interface PlanNodeJson {
   timeoutMs?: number;
   /** Steps: total attempts and backoff in ms. */
   retry?: RetryPolicy;
+  /** Steps: a timeout given as an expression, as written. */
+  timeout?: string;
+  /** Steps: the `if:` condition as written. */
+  if?: string;
+  /** Steps: declared output keys. */
+  outputs?: string[];
+  /** Steps: a failure counts as success for dependants and the run. */
+  continueOnError?: true;
+  /** Steps expanded from a matrix: the step as written and the combination. */
+  matrix?: { group: string; values: Record<string, MatrixValue> };
 }
 
 /** The JSON form of a plan, as printed by `agent plan --format json`. Keys never get renamed. */
@@ -111,7 +122,7 @@ export interface PlanJson {
  * shape): `{workflow, file, concurrency, fingerprint, nodes: [{index, id,
  * kind, needs, dependents, fingerprint, runtime, image?, build?, command?,
  * workdir?, env?, ports?, volumes?, resources?, healthCheck?, timeoutMs?,
- * retry?}]}`. Durations are ms, memory bytes, CPU nano-CPUs. Environment
+ * timeout?, retry?, if?, outputs?, continueOnError?, matrix?}]}`. Durations are ms, memory bytes, CPU nano-CPUs. Environment
  * variables appear by name only; build args not at all.
  */
 export function planToJson(plan: Plan): PlanJson {
@@ -272,7 +283,13 @@ function nodeToJson(node: PlanNode): PlanNodeJson {
     const env = Object.keys(s.env).sort();
     if (env.length > 0) out.env = env;
     if (s.timeoutMs !== undefined) out.timeoutMs = s.timeoutMs;
+    if (s.timeoutExpr !== undefined) out.timeout = s.timeoutExpr;
     out.retry = { maxAttempts: s.retry.maxAttempts, backoff: { ...s.retry.backoff } };
+    if (s.if !== undefined) out.if = s.if;
+    if (s.outputs !== undefined) out.outputs = [...s.outputs];
+    if (s.continueOnError) out.continueOnError = true;
+    if (s.combination)
+      out.matrix = { group: s.combination.group, values: { ...s.combination.values } };
   }
   return out;
 }

@@ -217,6 +217,11 @@ describe('outputs, conditions and data', () => {
     const plan = await agent(['plan'], { cwd: dir });
     expect(plan.stdout).toMatch(/test-1-a .*matrix test: n=1 os=a/);
     expect(plan.stdout).toMatch(/sum .*needs test-1-a, test-2-a/);
+    const json = JSON.parse((await agent(['plan', '--format', 'json'], { cwd: dir })).stdout);
+    expect(json.nodes[0]).toMatchObject({
+      id: 'test-1-a',
+      matrix: { group: 'test', values: { n: 1, os: 'a' } },
+    });
     const r = await agent(['run'], { cwd: dir });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('got 11 and 22');
