@@ -595,9 +595,7 @@ class Execution {
       signal,
       resolved,
       ...(secrets ? { redact: secrets.redactor } : {}),
-      ...(step.kind === 'container' && secrets
-        ? { secretFiles: this.secretFilesFor(resolved) }
-        : {}),
+      ...(step.kind === 'container' && secrets ? { secretFiles: this.secretFiles() } : {}),
     });
     if (outcome.status === 'succeeded' && outcome.outputs) {
       const masked = secrets
@@ -650,10 +648,15 @@ class Execution {
 
   /** The runner's environment with the workflow env over it: the `env` context. */
   private envContext(): Record<string, string> {
+    return Object.assign(this.runnerEnv(), this.workflowEnv);
+  }
+
+  /** The runner's environment without unset entries. */
+  private runnerEnv(): Record<string, string> {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.options.env ?? process.env))
       if (v !== undefined) env[k] = v;
-    return Object.assign(env, this.workflowEnv);
+    return env;
   }
 
   /** Contexts every expression of the run may read (docs/expressions.md). */
@@ -667,10 +670,7 @@ class Execution {
 
   /** The workflow env rendered with the run's contexts (no steps, services or matrix). */
   private renderWorkflowEnv(): Record<string, string> {
-    const runner: Record<string, string> = {};
-    for (const [k, v] of Object.entries(this.options.env ?? process.env))
-      if (v !== undefined) runner[k] = v;
-    const contexts = { ...this.baseContexts(), env: runner };
+    const contexts = { ...this.baseContexts(), env: this.runnerEnv() };
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.plan.env)) {
       try {
@@ -723,7 +723,7 @@ class Execution {
   }
 
   /** Container steps get every secret of the run as `/run/secrets/NAME` (compose's convention). */
-  private secretFilesFor(_resolved: unknown): { name: string; value: string }[] {
+  private secretFiles(): { name: string; value: string }[] {
     const values = this.options.secrets?.values ?? {};
     return Object.entries(values).map(([name, value]) => ({ name, value }));
   }
