@@ -227,6 +227,28 @@ describe('outputs, conditions and data', () => {
     expect(r.stdout).toContain('got 11 and 22');
   });
 
+  it('expands a matrix axis given as an expression over the inputs', async () => {
+    const dir = await project(`${HEADER}  inputs:
+    versions: { default: '["18", "20.x"]' }
+  steps:
+    t:
+      matrix: { v: "\${{ fromJSON(inputs.versions) }}" }
+      run: echo "version \${{ matrix.v }}"
+`);
+    const plan = await agent(['plan', '-i', 'versions=["a", "b", "c"]'], { cwd: dir });
+    expect(plan.exitCode, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/t-a .*\n.*t-b .*\n.*t-c /);
+    const r = await agent(['run'], { cwd: dir });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(Object.keys(stepRows(dir)).sort()).toEqual(['t-18', 't-20_x']);
+    expect(r.stdout).toContain('version 20.x');
+    const bad = await agent(['run', '-i', 'versions="not a list"'], { cwd: dir });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain(
+      'matrix "v" of step "t" must be a non-empty list, got "not a list"',
+    );
+  });
+
   it('--resume after a failure reuses the outputs of the steps that succeeded', async () => {
     const dir = await project(`${HEADER}  concurrency: 1
   steps:
