@@ -23,6 +23,7 @@ import { MatrixError } from '../plan/matrix.js';
 import { planToJson, renderPlanText } from '../plan/render.js';
 import { CliError, type CliIo, ExitCode } from './common.js';
 import { registerControlCommands } from './control.js';
+import type { InitOptions } from './init-command.js';
 import { registerInspectCommands } from './inspect.js';
 import { loadWorkflow } from './load.js';
 import { registerMaintenanceCommands } from './maintenance.js';
@@ -142,6 +143,18 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   registerInspectCommands(program, io, setExit);
   registerControlCommands(program, io, setExit);
   registerMaintenanceCommands(program, io, setExit);
+
+  program
+    .command('init')
+    .description('write a runnable agent: agent.yaml and a minimal HTTP server with /health')
+    .argument('[template]', 'node (default) or python')
+    .option('--dir <dir>', 'directory to write into (default: the current directory)')
+    .option('--name <name>', 'the agent name (default: my-agent)')
+    .option('--force', 'overwrite existing files')
+    .action(async (template: string | undefined, opts: InitOptions) => {
+      const { initCommand } = await import('./init-command.js');
+      exitCode = await initCommand(template, opts, io);
+    });
 
   program
     .command('schema')

@@ -1,0 +1,62 @@
+/**
+ * `agent init`: the templates lint clean, nothing is overwritten without
+ * --force, and the Node template runs here, health-gated, until SIGINT
+ * removes it (real Docker engine, images built offline from node:20).
+ */
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { describeDocker } from '../helpers/docker.js';
+import { waitFor } from '../helpers/processes.js';
+import { agent, collectStdout, spawnAgent, tempDir } from './cli.js';
+
+describe('agent init', () => {
+  it('writes templates that lint clean, and never overwrites without --force', async () => {
+    const dir = await tempDir();
+    for (const template of ['node', 'python']) {
+      const r = await agent(['init', template, '--dir', template, '--name', `hi-${template}`], {
+        cwd: dir,
+      });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`wrote ${join(template, 'agent.yaml')}`);
+      const lint = await agent(['lint', join(template, 'agent.yaml')], { cwd: dir });
+      expect(lint.exitCode, lint.stdout).toBe(0);
+    }
+    const before = await readFile(join(dir, 'node', 'agent.yaml'), 'utf8');
+    const again = await agent(['init', '--dir', 'node'], { cwd: dir });
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain('already exist');
+    expect(await readFile(join(dir, 'node', 'agent.yaml'), 'utf8')).toBe(before);
+    const forced = await agent(['init', '--dir', 'node', '--force', '--name', 'other'], {
+      cwd: dir,
+    });
+    expect(forced.exitCode).toBe(0);
+    expect(await readFile(join(dir, 'node', 'agent.yaml'), 'utf8')).toContain('name: other');
+    const unknown = await agent(['init', 'cobol'], { cwd: dir });
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toContain('unknown template "cobol"; expected one of node, python');
+  });
+});
+
+describeDocker('the Node template', () => {
+  it('runs health-gated and answers until SIGINT, which leaves nothing behind', async () => {
+    const dir = await tempDir();
+    expect((await agent(['init', '--name', 'fresh'], { cwd: dir })).exitCode).toBe(0);
+    const child = spawnAgent(['run', 'agent.yaml'], { cwd: dir });
+    const stdout = collectStdout(child);
+    await waitFor(() => /service fresh: healthy/.test(stdout()), {
+      timeoutMs: 120_000,
+      intervalMs: 100,
+    });
+    const port = /service fresh: started \(127\.0\.0\.1:(\d+)->8080\)/.exec(stdout())?.[1];
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    expect(await res.json()).toEqual({ message: 'hello from fresh' });
+    const runId = /run (\S+): starting/.exec(stdout())?.[1];
+    child.kill('SIGINT');
+    expect((await child).exitCode).toBe(130);
+    const left = await execa('docker', ['ps', '-aq', '--filter', `label=agentfile.run=${runId}`]);
+    expect(left.stdout).toBe('');
+  });
+});
