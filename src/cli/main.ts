@@ -157,6 +157,18 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     });
 
   program
+    .command('inspect')
+    .description(
+      "show a file's agents as resolved: image, ports, health check; environment names, never values",
+    )
+    .argument('[file]', 'agent or workflow file (FILE#NAME picks a workflow)', 'agent.yaml')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const { agentInspectCommand } = await import('./agent-inspect-command.js');
+      exitCode = await agentInspectCommand(file, opts, io);
+    });
+
+  program
     .command('schema')
     .description('print the JSON Schema of a document kind (for editors and CI)')
     .argument('[kind]', 'Agent or Workflow', 'Workflow')
