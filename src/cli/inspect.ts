@@ -79,7 +79,7 @@ export function registerInspectCommands(
     .description(
       "print a run's step and service output from its log files (stdout to stdout, stderr to stderr)",
     )
-    .argument('<run>', 'run id')
+    .argument('<run>', 'run id, or the name of an agent or step (its newest run)')
     .argument('[step]', 'step or service (default: every one, in plan order)')
     .argument('[file]', 'workflow file whose store to read (default: agent.yaml)')
     .option('--state <path>', STATE_HELP)

@@ -1,5 +1,7 @@
 /**
- * `agent logs RUN [STEP] [FILE]`: the output of a run's steps and services,
+ * `agent logs RUN [STEP] [FILE]`, or `agent logs NAME [FILE]` for the agent
+ * (service) or step NAME of the newest run that has one (`docker compose
+ * logs SERVICE`): the output of a run's steps and services,
  * from their log files (one per attempt, referenced from the store), as
  * `docker logs` prints a container's: what the step wrote on stdout goes to
  * stdout, what it wrote on stderr to stderr.
@@ -48,14 +50,18 @@ export async function logsCommand(
   io: CliIo,
 ): Promise<number> {
   const { names, file } = splitFileArgument(rest, 1, USAGE);
-  const step = names[0];
+  let step = names[0];
   const attempt = opts.attempt === undefined ? undefined : parseAttempt(opts.attempt);
   if (attempt !== undefined && step === undefined) {
     throw new CliError('--attempt needs a STEP', ExitCode.invalid, `usage: ${USAGE}`);
   }
   const watch = watchStdout(io);
   return withExistingStore(file, opts, io, async (store) => {
-    const run = await findRun(store, runId);
+    // `agent logs NAME`: an agent (service) or step by name, in the newest run that has it.
+    const byName =
+      step === undefined && !RUN_ID.test(runId) ? await newestRunWith(store, runId) : undefined;
+    const run = byName ?? (await findRun(store, runId));
+    if (byName) step = runId;
     const nodes = await store.getSteps(run.id);
     if (step !== undefined && !nodes.some((n) => n.id === step)) {
       throw new CliError(
@@ -76,6 +82,24 @@ export async function logsCommand(
     }
     return printLogs(store, selection, io, watch);
   });
+}
+
+/** The shape of a run id (`store/paths.ts` newRunId). */
+const RUN_ID = /^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/;
+
+/** How many of the newest runs `agent logs NAME` looks through. */
+const NAME_LOOKBACK = 100;
+
+/**
+ * The newest run (of the last {@link NAME_LOOKBACK}) with a step or service
+ * named `name`; undefined when none has one (the name is then read as a run
+ * id, and reported as such).
+ */
+async function newestRunWith(store: StateStore, name: string): Promise<RunRecord | undefined> {
+  for (const run of await store.listRuns({ limit: NAME_LOOKBACK })) {
+    if ((await store.getSteps(run.id)).some((s) => s.id === name)) return run;
+  }
+  return undefined;
 }
 
 function parseAttempt(text: string): number {

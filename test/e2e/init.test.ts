@@ -41,7 +41,7 @@ describe('agent init', () => {
 });
 
 describeDocker('the Node template', () => {
-  it('runs health-gated and answers until SIGINT, which leaves nothing behind', async () => {
+  it('runs health-gated and answers, logs NAME -f follows it, and SIGINT leaves nothing behind', async () => {
     const dir = await tempDir();
     expect((await agent(['init', '--name', 'fresh'], { cwd: dir })).exitCode).toBe(0);
     const child = spawnAgent(['run', 'agent.yaml'], { cwd: dir });
@@ -54,8 +54,18 @@ describeDocker('the Node template', () => {
     const res = await fetch(`http://127.0.0.1:${port}/`);
     expect(await res.json()).toEqual({ message: 'hello from fresh' });
     const runId = /run (\S+): starting/.exec(stdout())?.[1];
+    // `agent logs NAME -f` follows the agent of the newest run until it stops.
+    const follow = spawnAgent(['logs', 'fresh', '-f'], { cwd: dir });
+    const followed = collectStdout(follow);
+    await waitFor(() => followed().includes('fresh listening on :8080'), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
     child.kill('SIGINT');
     expect((await child).exitCode).toBe(130);
+    expect((await follow).exitCode).toBe(0);
+    const logs = await agent(['logs', 'fresh'], { cwd: dir });
+    expect(logs.stdout).toContain('fresh listening on :8080');
     const left = await execa('docker', ['ps', '-aq', '--filter', `label=agentfile.run=${runId}`]);
     expect(left.stdout).toBe('');
   });
