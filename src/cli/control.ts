@@ -16,7 +16,7 @@ import { formatMs } from '../run/format.js';
 import { workflowLeaseKey } from '../store/paths.js';
 import { LockedError, type RunRecord, type StateStore } from '../store/types.js';
 import { CliError, type CliIo, ExitCode, whoAmI } from './common.js';
-import { findRun, withExistingStore } from './read-store.js';
+import { findRun, newestRunWith, withExistingStore } from './read-store.js';
 
 interface ControlOptions {
   state?: string;
@@ -69,6 +69,19 @@ export function registerControlCommands(
     )
     .action(async (run: string, file: string, opts: ControlOptions) => {
       setExit(await pauseCommand(run, file, opts, io));
+    });
+  common(
+    program
+      .command('stop')
+      .description(
+        'stop an agent by name: cancels the live run that serves it (as Ctrl-C in its terminal would)',
+      )
+      .argument('<name>', 'agent (service) or step name'),
+  )
+    .option('--no-wait', 'return once the request is recorded')
+    .addOption(new Option('--timeout <seconds>', 'how long to wait for it to stop').default('300'))
+    .action(async (name: string, file: string, opts: ControlOptions) => {
+      setExit(await stopCommand(name, file, opts, io));
     });
   for (const decision of ['approve', 'reject'] as const) {
     common(
@@ -150,6 +163,35 @@ function parseTimeout(value: string): number {
       ExitCode.invalid,
     );
   return n;
+}
+
+/**
+ * `agent stop NAME`: the newest running (or interrupted) run with an agent or
+ * step NAME is cancelled, as `agent cancel RUN` does.
+ * @throws CliError (exit 2) when no such run is live.
+ */
+async function stopCommand(
+  name: string,
+  file: string,
+  opts: ControlOptions,
+  io: CliIo,
+): Promise<number> {
+  const run = await withExistingStore(
+    file,
+    { ...(opts.state !== undefined ? { state: opts.state } : {}) },
+    io,
+    (store) =>
+      newestRunWith(store, name, (r) => r.status === 'running' || r.status === 'interrupted'),
+  );
+  if (!run) {
+    throw new CliError(
+      `no running run has an agent or step "${name}"`,
+      ExitCode.invalid,
+      'see `agent ps` for what runs, and `agent runs` for the store',
+    );
+  }
+  io.stdout.write(`stopping ${name}: cancelling run ${run.id}\n`);
+  return cancelCommand(run.id, file, opts, io);
 }
 
 async function cancelCommand(

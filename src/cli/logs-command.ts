@@ -27,6 +27,7 @@ import { LogReader } from './log-reader.js';
 import {
   FOLLOW_POLL_MS,
   findRun,
+  newestRunWith,
   runsWithLiveLease,
   type StoreOptions,
   sleepUnlessAborted,
@@ -86,21 +87,6 @@ export async function logsCommand(
 
 /** The shape of a run id (`store/paths.ts` newRunId). */
 const RUN_ID = /^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/;
-
-/** How many of the newest runs `agent logs NAME` looks through. */
-const NAME_LOOKBACK = 100;
-
-/**
- * The newest run (of the last {@link NAME_LOOKBACK}) with a step or service
- * named `name`; undefined when none has one (the name is then read as a run
- * id, and reported as such).
- */
-async function newestRunWith(store: StateStore, name: string): Promise<RunRecord | undefined> {
-  for (const run of await store.listRuns({ limit: NAME_LOOKBACK })) {
-    if ((await store.getSteps(run.id)).some((s) => s.id === name)) return run;
-  }
-  return undefined;
-}
 
 function parseAttempt(text: string): number {
   const n = Number(text);

@@ -157,6 +157,17 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     });
 
   program
+    .command('ps')
+    .description('list the containers agentfile started that run now, with their recorded health')
+    .argument('[file]', 'file whose state store gives the health column', 'agent.yaml')
+    .option('--state <path>', 'state database (default: .agentfile/state.db beside the file)')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: { state?: string; json?: boolean }) => {
+      const { psCommand } = await import('./ps-command.js');
+      exitCode = await psCommand(file, opts, io);
+    });
+
+  program
     .command('inspect')
     .description(
       "show a file's agents as resolved: image, ports, health check; environment names, never values",

@@ -93,6 +93,26 @@ export async function findRun(store: StateStore, id: string | undefined): Promis
   return run;
 }
 
+/** How many of the newest runs a lookup by agent or step name looks through. */
+export const NAME_LOOKBACK = 100;
+
+/**
+ * The newest run (of the last {@link NAME_LOOKBACK}) with a step or service
+ * named `name`, optionally only one in a state `accept` takes; undefined
+ * when there is none.
+ */
+export async function newestRunWith(
+  store: StateStore,
+  name: string,
+  accept: (run: RunRecord) => boolean = () => true,
+): Promise<RunRecord | undefined> {
+  for (const run of await store.listRuns({ limit: NAME_LOOKBACK })) {
+    if (!accept(run)) continue;
+    if ((await store.getSteps(run.id)).some((s) => s.id === name)) return run;
+  }
+  return undefined;
+}
+
 export { type LivenessOptions, leaseIsLive, pidAlive } from '../store/lease.js';
 
 /** Ids of the runs some live lease names: their runner (or a control command) is at work on them. */

@@ -41,7 +41,7 @@ describe('agent init', () => {
 });
 
 describeDocker('the Node template', () => {
-  it('runs health-gated and answers, logs NAME -f follows it, and SIGINT leaves nothing behind', async () => {
+  it('runs health-gated; ps, logs NAME -f and stop NAME work on it; SIGINT leaves nothing behind', async () => {
     const dir = await tempDir();
     expect((await agent(['init', '--name', 'fresh'], { cwd: dir })).exitCode).toBe(0);
     const child = spawnAgent(['run', 'agent.yaml'], { cwd: dir });
@@ -61,12 +61,49 @@ describeDocker('the Node template', () => {
       timeoutMs: 10_000,
       intervalMs: 50,
     });
-    child.kill('SIGINT');
+    const ps = await agent(['ps', '--json'], { cwd: dir });
+    expect(ps.exitCode, ps.stderr).toBe(0);
+    const rows = (
+      JSON.parse(ps.stdout) as { name: string; run: string; health: string; ports: string }[]
+    ).filter((r) => r.run === runId);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        name: 'fresh',
+        health: 'healthy',
+        ports: expect.stringContaining(`${port}->8080/tcp`),
+      }),
+    ]);
+    expect((await agent(['ps'], { cwd: dir })).stdout).toMatch(/CONTAINER\s+NAME\s+KIND/);
+    // `agent stop NAME` ends it from another terminal, as Ctrl-C would.
+    const stop = await agent(['stop', 'fresh'], { cwd: dir });
+    expect(stop.exitCode, stop.stdout + stop.stderr).toBe(0);
+    expect(stop.stdout).toContain(`stopping fresh: cancelling run ${runId}`);
     expect((await child).exitCode).toBe(130);
     expect((await follow).exitCode).toBe(0);
     const logs = await agent(['logs', 'fresh'], { cwd: dir });
     expect(logs.stdout).toContain('fresh listening on :8080');
+    const again = await agent(['stop', 'fresh'], { cwd: dir });
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain('no running run has an agent or step "fresh"');
     const left = await execa('docker', ['ps', '-aq', '--filter', `label=agentfile.run=${runId}`]);
     expect(left.stdout).toBe('');
+
+    // In the foreground, SIGINT stops it and leaves nothing behind.
+    const second = spawnAgent(['run', 'agent.yaml'], { cwd: dir });
+    const out = collectStdout(second);
+    await waitFor(() => /service fresh: healthy/.test(out()), {
+      timeoutMs: 120_000,
+      intervalMs: 100,
+    });
+    const secondRun = /run (\S+): starting/.exec(out())?.[1];
+    second.kill('SIGINT');
+    expect((await second).exitCode).toBe(130);
+    const none = await execa('docker', [
+      'ps',
+      '-aq',
+      '--filter',
+      `label=agentfile.run=${secondRun}`,
+    ]);
+    expect(none.stdout).toBe('');
   });
 });
