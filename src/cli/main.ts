@@ -131,9 +131,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       [],
     )
     .option('--secret-file <file>', 'secrets from a dotenv file (repeatable)', collect, [])
+    .option(
+      '-d, --detach',
+      'agents only: start them in the background, wait until healthy, print their container ids',
+    )
     .action(async (file: string, opts: RunOptions) => {
       const { runCommand } = await import('./run-command.js');
-      exitCode = await runCommand(file, opts, io);
+      exitCode = await runCommand(file, opts, io, argv);
     });
 
   // Each group of commands registers its own (lazily loading what it runs).

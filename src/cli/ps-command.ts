@@ -34,7 +34,8 @@ export interface PsRow {
 }
 
 function portsOf(c: Dockerode.ContainerInfo): string {
-  return c.Ports.filter((p) => p.PublicPort !== undefined)
+  // The engine lists a published port once per address family; show the IPv4 one.
+  return c.Ports.filter((p) => p.PublicPort !== undefined && p.IP !== '::')
     .map(
       (p) =>
         `${p.IP === '0.0.0.0' || !p.IP ? '' : `${p.IP}:`}${p.PublicPort}->${p.PrivatePort}/${p.Type}`,

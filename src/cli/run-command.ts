@@ -6,6 +6,7 @@
  */
 
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EngineUnavailableError } from '../executors/types.js';
 import { compilePlan, type Plan } from '../plan/compile.js';
 import type { InputValue } from '../plan/inputs.js';
@@ -20,6 +21,8 @@ import { axesFor, type InputFlags, runInputs, runSecrets, type SecretFlags } fro
 /** Options of `agent run`, as commander parses them. */
 export interface RunOptions extends InputFlags, SecretFlags {
   workflow?: string;
+  /** `-d`: agents only; see `detach.ts`. */
+  detach?: boolean;
   resume?: true | string;
   from?: string;
   state?: string;
@@ -53,8 +56,25 @@ async function pickReporter(mode: string, io: CliIo): Promise<Reporter> {
  * has the run's secret values masked.
  * @throws CliError
  */
-export async function runCommand(file: string, opts: RunOptions, io: CliIo): Promise<number> {
+export async function runCommand(
+  file: string,
+  opts: RunOptions,
+  io: CliIo,
+  /** The command line after `agent` (for `-d`, which starts the same run in the background). */
+  argv: readonly string[] = [],
+): Promise<number> {
   const { workflow, serve } = await loadWorkflow(file, opts.workflow, io);
+  if (opts.detach) {
+    if (!serve) {
+      throw new CliError(
+        '-d starts the agents of a file of Agent documents in the background; this file has a workflow',
+        ExitCode.invalid,
+        'run a workflow in the foreground, or in the background with your shell (`agent run … &`)',
+      );
+    }
+    const { detachRun } = await import('./detach.js');
+    return detachRun(fileURLToPath(new URL('../../bin/agent.js', import.meta.url)), argv, io);
+  }
   const resuming = opts.resume !== undefined || opts.from !== undefined;
   if (resuming && ((opts.input?.length ?? 0) > 0 || opts.inputs !== undefined)) {
     throw new CliError(

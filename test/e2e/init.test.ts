@@ -4,7 +4,7 @@
  * removes it (real Docker engine, images built offline from node:20).
  */
 
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -105,5 +105,43 @@ describeDocker('the Node template', () => {
       `label=agentfile.run=${secondRun}`,
     ]);
     expect(none.stdout).toBe('');
+  });
+});
+
+describeDocker('agent run -d', () => {
+  it('starts the agent in the background, returns once healthy with its container id, and stop removes it', async () => {
+    const dir = await tempDir();
+    expect((await agent(['init', '--name', 'bg'], { cwd: dir })).exitCode).toBe(0);
+    const r = await agent(['run', '-d'], { cwd: dir, timeoutMs: 180_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const id = r.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.stderr).toMatch(/serves bg in the background; `agent stop bg` stops it/);
+    const inspect = await execa('docker', ['inspect', '-f', '{{.State.Running}}', id]);
+    expect(inspect.stdout).toBe('true');
+    const ps = JSON.parse((await agent(['ps', '--json'], { cwd: dir })).stdout) as {
+      container: string;
+      health: string;
+    }[];
+    expect(ps.find((row) => id.startsWith(row.container))?.health).toBe('healthy');
+    const stop = await agent(['stop', 'bg'], { cwd: dir });
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    await waitFor(
+      async () => (await execa('docker', ['ps', '-aq', '--filter', `id=${id}`])).stdout === '',
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    const runs = await agent(['runs'], { cwd: dir });
+    expect(runs.stdout).toMatch(/bg\s+cancelled/);
+  });
+
+  it('refuses a workflow file', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      'apiVersion: agentfile/v1\nkind: Workflow\nmetadata: { name: w }\nspec:\n  steps:\n    a: { run: "true" }\n',
+    );
+    const r = await agent(['run', '-d'], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('-d starts the agents of a file of Agent documents');
   });
 });
