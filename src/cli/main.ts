@@ -132,6 +132,25 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     )
     .option('--secret-file <file>', 'secrets from a dotenv file (repeatable)', collect, [])
     .option(
+      '-p, --publish <host:container>',
+      'agents only: publish a port (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '-e, --env <key=value>',
+      'agents only: set an environment variable (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '-v, --volume <src:dst>',
+      'agents only: bind-mount SRC at DST[:ro] (repeatable)',
+      collect,
+      [],
+    )
+    .option('--name <name>', "agents only: the agent's name in this run")
+    .option(
       '-d, --detach',
       'agents only: start them in the background, wait until healthy, print their container ids',
     )

@@ -16,10 +16,11 @@ import type { RunSecrets } from '../run/runner.js';
 import { LockedError, StoreError } from '../store/types.js';
 import { CliError, type CliIo, ExitCode, openStore, statePathFor } from './common.js';
 import { loadWorkflow } from './load.js';
+import { applyOverrides, type OverrideFlags } from './overrides.js';
 import { axesFor, type InputFlags, runInputs, runSecrets, type SecretFlags } from './run-inputs.js';
 
 /** Options of `agent run`, as commander parses them. */
-export interface RunOptions extends InputFlags, SecretFlags {
+export interface RunOptions extends InputFlags, SecretFlags, OverrideFlags {
   workflow?: string;
   /** `-d`: agents only; see `detach.ts`. */
   detach?: boolean;
@@ -63,7 +64,16 @@ export async function runCommand(
   /** The command line after `agent` (for `-d`, which starts the same run in the background). */
   argv: readonly string[] = [],
 ): Promise<number> {
-  const { workflow, serve } = await loadWorkflow(file, opts.workflow, io);
+  const loaded = await loadWorkflow(file, opts.workflow, io);
+  const { serve } = loaded;
+  if (!serve && (opts.publish?.length || opts.env?.length || opts.volume?.length || opts.name)) {
+    throw new CliError(
+      '-p, -e, -v and --name override an agent; this file has a workflow',
+      ExitCode.invalid,
+      'change the workflow file instead',
+    );
+  }
+  const workflow = serve ? applyOverrides(loaded.workflow, opts, io.cwd) : loaded.workflow;
   if (opts.detach) {
     if (!serve) {
       throw new CliError(

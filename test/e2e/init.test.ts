@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { describeDocker } from '../helpers/docker.js';
 import { waitFor } from '../helpers/processes.js';
-import { agent, collectStdout, spawnAgent, tempDir } from './cli.js';
+import { agent, collectStdout, freePort, spawnAgent, tempDir } from './cli.js';
 
 describe('agent init', () => {
   it('writes templates that lint clean, and never overwrites without --force', async () => {
@@ -132,6 +132,24 @@ describeDocker('agent run -d', () => {
     );
     const runs = await agent(['runs'], { cwd: dir });
     expect(runs.stdout).toMatch(/bg\s+cancelled/);
+  });
+
+  it('takes -p and --name as docker run does', async () => {
+    const dir = await tempDir();
+    expect((await agent(['init', '--name', 'orig'], { cwd: dir })).exitCode).toBe(0);
+    const port = await freePort();
+    const r = await agent(['run', '-d', '-p', `${port}:8080`, '--name', 'renamed', '-e', 'X=1'], {
+      cwd: dir,
+      timeoutMs: 180_000,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(await res.json()).toEqual({ status: 'ok' });
+    const ps = JSON.parse((await agent(['ps', '--json'], { cwd: dir })).stdout) as {
+      name: string;
+    }[];
+    expect(ps.map((row) => row.name)).toContain('renamed');
+    expect((await agent(['stop', 'renamed'], { cwd: dir })).exitCode).toBe(0);
   });
 
   it('refuses a workflow file', async () => {
