@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join, relative, sep } from 'node:path';
-import type { AgentSpec, BuildSpec } from '../../config/model.js';
+import type { AgentSpec, BuildSpec, PullPolicy } from '../../config/model.js';
 import { ImageBuildError, ImageNotFoundError } from '../errors.js';
 import { maskText, RingBuffer } from '../output.js';
 import {
@@ -18,6 +18,7 @@ import {
   ServiceStartError,
 } from '../types.js';
 import { apiMessage, engineLostError, statusOf } from './api.js';
+import { imageAction } from './create-options.js';
 import type { DockerEngine } from './engine.js';
 
 /** Options of the image methods of {@link DockerEngine}. */
@@ -32,6 +33,8 @@ export interface ImageOptions {
    * to mask.
    */
   redact?: Redactor;
+  /** Pull policy ({@link imageAction}). Default `missing`; an agent's own `pull` wins in {@link ensureImage}. */
+  pull?: PullPolicy;
 }
 
 /** Splits `repo[:tag]` (the tag is after the last colon that follows the last slash). */
@@ -73,7 +76,7 @@ async function listContext(
 /**
  * The content hash of a build: the first 12 hex digits of a sha256 over
  * every file of the context (path and content; symlinks by target), the
- * Dockerfile path and the build arguments. Files a `.dockerignore` excludes
+ * Dockerfile path, the build arguments and the target stage. Files a `.dockerignore` excludes
  * are hashed too, so the hash may change when nothing the build sees did
  * (a needless rebuild, never a stale image).
  *
@@ -94,6 +97,7 @@ export async function buildContextHash(build: BuildSpec): Promise<string> {
   hash.update(`dockerfile\0${build.dockerfile}\0`);
   const args = Object.entries(build.args).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   hash.update(`args\0${JSON.stringify(args)}`);
+  if (build.target !== undefined) hash.update(`\0target\0${build.target}`);
   return hash.digest('hex').slice(0, 12);
 }
 
@@ -108,13 +112,23 @@ export async function imageExists(engine: DockerEngine, reference: string): Prom
   }
 }
 
-/** Uses an image when present locally, otherwise pulls it. See {@link DockerEngine.ensureStepImage}. */
+/**
+ * Uses an image when present locally, otherwise pulls it; `options.pull`
+ * changes that ({@link imageAction}). See {@link DockerEngine.ensureStepImage}.
+ */
 export async function ensureStepImage(
   engine: DockerEngine,
   image: string,
   options: ImageOptions = {},
 ): Promise<string> {
-  if (await imageExists(engine, image)) return image;
+  const action = imageAction(options.pull ?? 'missing', await imageExists(engine, image));
+  if (action === 'use') return image;
+  if (action === 'fail') {
+    throw new ImageNotFoundError(
+      `image "${image}" not found locally and pull is "never"`,
+      'build or load the image locally (docker build / docker load), or set pull to "missing"',
+    );
+  }
   try {
     // No time limit: the engine may answer only once the registry does; the
     // signal aborts it, and a lost connection fails it.
@@ -155,7 +169,10 @@ export async function ensureImage(
     if (agent.image === undefined) {
       throw new ServiceStartError(`agent "${agent.name}" has neither an image nor a build`);
     }
-    return ensureStepImage(engine, agent.image, options);
+    return ensureStepImage(engine, agent.image, {
+      ...options,
+      ...(agent.pull !== undefined ? { pull: agent.pull } : {}),
+    });
   }
   const build = agent.build;
   let hash: string;
@@ -207,6 +224,7 @@ async function buildImage(
             t: tag,
             dockerfile: build.dockerfile,
             buildargs: build.args,
+            ...(build.target !== undefined ? { target: build.target } : {}),
             rm: true,
             forcerm: true,
             labels: { 'agentfile.agent': agent.name },
