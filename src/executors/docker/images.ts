@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join, relative, sep } from 'node:path';
+import dockerignoreModule from '@balena/dockerignore';
 import type { AgentSpec, BuildSpec, PullPolicy } from '../../config/model.js';
 import { ImageBuildError, ImageNotFoundError } from '../errors.js';
 import { maskText, RingBuffer } from '../output.js';
@@ -36,6 +37,12 @@ export interface ImageOptions {
   /** Pull policy ({@link imageAction}). Default `missing`; an agent's own `pull` wins in {@link ensureImage}. */
   pull?: PullPolicy;
 }
+
+/**
+ * `@balena/dockerignore`'s factory: its types declare an ES default export,
+ * but at run time the CommonJS module itself is the factory.
+ */
+const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.default;
 
 /** Splits `repo[:tag]` (the tag is after the last colon that follows the last slash). */
 function splitReference(reference: string): { repo: string; tag: string } {
@@ -74,17 +81,41 @@ async function listContext(
 }
 
 /**
+ * The files of a build context the engine gets: every regular file and
+ * symlink under `build.context` except those its `.dockerignore` excludes
+ * (Docker's syntax, matched by `@balena/dockerignore`, the matcher dockerode
+ * uses), but always the Dockerfile and the `.dockerignore` itself, as
+ * `docker build` sends them. Sorted posix paths relative to the context.
+ *
+ * @throws the file system error when the context or its `.dockerignore` cannot be read.
+ */
+export async function buildContextFiles(
+  build: BuildSpec,
+): Promise<{ path: string; absolute: string; link: boolean }[]> {
+  const files = await listContext(build.context);
+  let rules: string;
+  try {
+    rules = await readFile(join(build.context, '.dockerignore'), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return files;
+    throw error;
+  }
+  const keep = dockerignore({ ignorecase: false }).add(rules).createFilter();
+  const dockerfile = build.dockerfile.split(sep).join('/').replace(/^\.\//, '');
+  return files.filter((f) => keep(f.path) || f.path === dockerfile || f.path === '.dockerignore');
+}
+
+/**
  * The content hash of a build: the first 12 hex digits of a sha256 over
- * every file of the context (path and content; symlinks by target), the
- * Dockerfile path, the build arguments and the target stage. Files a `.dockerignore` excludes
- * are hashed too, so the hash may change when nothing the build sees did
- * (a needless rebuild, never a stale image).
+ * every file the build sees ({@link buildContextFiles}: path and content;
+ * symlinks by target), the Dockerfile path, the build arguments and the
+ * target stage. A file its `.dockerignore` excludes does not change it.
  *
  * @throws the file system error when the context cannot be read.
  */
 export async function buildContextHash(build: BuildSpec): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of await listContext(build.context)) {
+  for (const file of await buildContextFiles(build)) {
     if (file.link) {
       hash.update(`link\0${file.path}\0${await readlink(file.absolute)}\0`);
     } else {
@@ -215,11 +246,14 @@ async function buildImage(
     return new ImageBuildError(message, lines.tail(20).map(mask));
   };
   try {
+    const files = (await buildContextFiles(build)).map((f) => f.path);
     // No time limit: the engine answers once it has the whole context.
     const stream = await engine.call(
       () =>
         engine.docker.buildImage(
-          { context: build.context, src: ['.'] },
+          // The files themselves: dockerode's own .dockerignore filter sees
+          // absolute paths (tar-fs's), so it misses nested and most patterns.
+          { context: build.context, src: files },
           {
             t: tag,
             dockerfile: build.dockerfile,
