@@ -36,9 +36,16 @@ export type EnvVar =
   | { name: string; from: 'env' }
   | { name: string; from: 'secret'; secretName: string };
 
-/** A bind mount; `source` is absolute (resolved against the file's directory). */
+/**
+ * A mount of an agent's container. `bind`: `source` is an absolute host path
+ * (resolved against the file's directory). `volume`: `source` is the volume's
+ * name as written; the engine volume is `agentfile-<run>-<name>`, created on
+ * demand, labelled `agentfile.run`/`agentfile.volume`, and kept after the run
+ * (compose keeps named volumes too). `tmpfs`: `source` is empty, the mount
+ * lives in memory and goes with the container.
+ */
 export interface VolumeMount {
-  type: 'bind';
+  type: 'bind' | 'volume' | 'tmpfs';
   source: string;
   target: string;
   readOnly: boolean;
@@ -77,6 +84,53 @@ export interface ResourceLimits {
   memoryBytes?: number;
 }
 
+/**
+ * Resource requests, converted from Kubernetes quantities: what the container
+ * is guaranteed under contention rather than a bound.
+ */
+export interface ResourceRequests {
+  /** CPU request in nano-CPUs; Docker's `CpuShares` = nano-CPUs × 1024 / 1e9 (Kubernetes' mapping). */
+  nanoCpus?: number;
+  /** Memory request in bytes, Docker's `MemoryReservation` (a soft limit). */
+  memoryBytes?: number;
+}
+
+/**
+ * How an agent's container runs, Kubernetes `securityContext` style. Every
+ * field is off unless written; capabilities are Linux capability names
+ * without the `CAP_` prefix (`CHOWN`, `NET_ADMIN`) or `ALL`.
+ */
+export interface SecuritySpec {
+  /** Numeric uid the container runs as (Docker's `User`); undefined: the image's user. */
+  runAsUser?: number;
+  /** Numeric gid (`User` "uid:gid"); undefined: the user's primary group. */
+  runAsGroup?: number;
+  /** Mount the root filesystem read-only (`ReadonlyRootfs`). */
+  readOnlyRootFilesystem: boolean;
+  /** Capabilities added to (`CapAdd`) and dropped from (`CapDrop`) Docker's default set. */
+  capabilities: { add: string[]; drop: string[] };
+  /** Full access to the host's devices (`Privileged`). */
+  privileged: boolean;
+  /** `SecurityOpt: no-new-privileges`: setuid binaries cannot gain privileges. */
+  noNewPrivileges: boolean;
+}
+
+/**
+ * The network of an agent's container. `bridge` (the default): the run's own
+ * network, reachable by the service name and `aliases`. `host`: the host's
+ * network stack. `none`: a loopback interface only. `dns`: name servers
+ * (IP addresses) for the container's `/etc/resolv.conf`.
+ */
+export interface NetworkSpec {
+  mode: 'bridge' | 'host' | 'none';
+  /** Extra DNS names on the run network, besides the service name (bridge only). */
+  aliases: string[];
+  dns: string[];
+}
+
+/** When to pull an agent's image (compose's `pull_policy`): see {@link AgentSpec.pull}. */
+export type PullPolicy = 'always' | 'missing' | 'never';
+
 /** An image to build before the agent runs (`docker build`). */
 export interface BuildSpec {
   /** Absolute path of the build context. */
@@ -85,6 +139,8 @@ export interface BuildSpec {
   dockerfile: string;
   /** `--build-arg` values. */
   args: Record<string, string>;
+  /** Stage of a multi-stage Dockerfile to build (`--target`); undefined: the last one. */
+  target?: string;
 }
 
 /** A validated `kind: Agent` document. */
@@ -106,7 +162,26 @@ export interface AgentSpec {
   environment: EnvVar[];
   volumes: VolumeMount[];
   healthCheck?: HealthCheck;
-  resources: { limits: ResourceLimits };
+  resources: { limits: ResourceLimits; requests?: ResourceRequests };
+  /**
+   * `always`: pull before every start; `missing` (the default when undefined):
+   * pull when the image is not present locally; `never`: use the local image
+   * only, failing before anything starts when it is absent.
+   */
+  pull?: PullPolicy;
+  security?: SecuritySpec;
+  /** Undefined: `bridge` on the run network, no extra aliases, the engine's DNS. */
+  network?: NetworkSpec;
+  /**
+   * Run an init process as PID 1 (Docker's `--init`, `HostConfig.Init`) that
+   * forwards signals and reaps zombies. Undefined: true.
+   */
+  init?: boolean;
+  /**
+   * ms between the stop signal and SIGKILL when the service stops
+   * (compose's `stop_grace_period`). Undefined: 10 000 (10 s).
+   */
+  stopGracePeriodMs?: number;
 }
 
 /** Retry policy of a step. Backoff: initial × factor^(attempt-1), capped at max, with jitter. */

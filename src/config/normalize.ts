@@ -17,6 +17,7 @@ import type {
   PortMapping,
   ProbeSpec,
   RetryPolicy,
+  SecuritySpec,
   ServiceSpec,
   SourceRef,
   StepSpec,
@@ -129,12 +130,11 @@ function volumes(ctx: NormalizeContext, value: unknown): VolumeMount[] {
       return { type: 'bind', source: resolveFrom(ctx, source), target, readOnly: mode === 'ro' };
     }
     const o = obj(v);
-    return {
-      type: 'bind',
-      source: resolveFrom(ctx, String(o.source)),
-      target: String(o.target),
-      readOnly: o.readOnly === true,
-    };
+    const target = String(o.target);
+    const readOnly = o.readOnly === true;
+    if (o.type === 'tmpfs') return { type: 'tmpfs', source: '', target, readOnly };
+    if (o.type === 'volume') return { type: 'volume', source: String(o.source), target, readOnly };
+    return { type: 'bind', source: resolveFrom(ctx, String(o.source)), target, readOnly };
   });
 }
 
@@ -203,6 +203,7 @@ export function normalizeAgent(
       context: resolveFrom(ctx, String(b.context)),
       dockerfile: typeof b.dockerfile === 'string' ? b.dockerfile : 'Dockerfile',
       args: stringMap(ctx, [...at, 'build', 'args'], b.args),
+      ...(typeof b.target === 'string' ? { target: b.target } : {}),
     };
   }
   const command = argv(ctx, [...at, 'command'], spec.command);
@@ -214,16 +215,65 @@ export function normalizeAgent(
   }
   const check = healthCheck(ctx, [...at, 'healthCheck'], spec.healthCheck);
   if (check) agent.healthCheck = check;
-  const limits = obj(obj(spec.resources).limits);
-  if (typeof limits.cpu === 'string' || typeof limits.cpu === 'number') {
-    const nanoCpus = parseCpu(limits.cpu);
-    if (nanoCpus !== undefined) agent.resources.limits.nanoCpus = nanoCpus;
-  }
-  if (typeof limits.memory === 'string' || typeof limits.memory === 'number') {
-    const memoryBytes = parseMemory(limits.memory);
-    if (memoryBytes !== undefined) agent.resources.limits.memoryBytes = memoryBytes;
-  }
+  agent.resources.limits = quantities(obj(spec.resources).limits);
+  const requests = obj(obj(spec.resources).requests);
+  if (Object.keys(requests).length > 0) agent.resources.requests = quantities(requests);
+  containerFields(spec, agent);
   return agent;
+}
+
+/** `{cpu, memory}` as Kubernetes quantities → nano-CPUs and bytes. */
+function quantities(value: unknown): { nanoCpus?: number; memoryBytes?: number } {
+  const o = obj(value);
+  const out: { nanoCpus?: number; memoryBytes?: number } = {};
+  if (typeof o.cpu === 'string' || typeof o.cpu === 'number') {
+    const nanoCpus = parseCpu(o.cpu);
+    if (nanoCpus !== undefined) out.nanoCpus = nanoCpus;
+  }
+  if (typeof o.memory === 'string' || typeof o.memory === 'number') {
+    const memoryBytes = parseMemory(o.memory);
+    if (memoryBytes !== undefined) out.memoryBytes = memoryBytes;
+  }
+  return out;
+}
+
+/**
+ * The container fields of an Agent spec, set on `agent` only when written
+ * (the model documents each default: pull `missing`, init true, stop grace
+ * 10 s, bridge network): `pull`, `security` (capabilities upper-cased,
+ * without `CAP_`), `network`, `init`, `stopGracePeriod` (→ ms).
+ */
+function containerFields(spec: Raw, agent: AgentSpec): void {
+  if (spec.pull === 'always' || spec.pull === 'missing' || spec.pull === 'never') {
+    agent.pull = spec.pull;
+  }
+  if (spec.security !== undefined && spec.security !== null) {
+    const s = obj(spec.security);
+    const caps = obj(s.capabilities);
+    const names = (list: unknown): string[] =>
+      Array.isArray(list) ? list.map((c) => String(c).toUpperCase().replace(/^CAP_/, '')) : [];
+    const security: SecuritySpec = {
+      readOnlyRootFilesystem: s.readOnlyRootFilesystem === true,
+      capabilities: { add: names(caps.add), drop: names(caps.drop) },
+      privileged: s.privileged === true,
+      noNewPrivileges: s.noNewPrivileges === true,
+    };
+    if (typeof s.runAsUser === 'number') security.runAsUser = s.runAsUser;
+    if (typeof s.runAsGroup === 'number') security.runAsGroup = s.runAsGroup;
+    agent.security = security;
+  }
+  if (spec.network !== undefined && spec.network !== null) {
+    const n = obj(spec.network);
+    const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+    agent.network = {
+      mode: n.mode === 'host' || n.mode === 'none' ? n.mode : 'bridge',
+      aliases: list(n.aliases),
+      dns: list(n.dns),
+    };
+  }
+  if (typeof spec.init === 'boolean') agent.init = spec.init;
+  const grace = duration(spec.stopGracePeriod);
+  if (grace !== undefined) agent.stopGracePeriodMs = grace;
 }
 
 function retry(value: unknown): RetryPolicy {

@@ -7,7 +7,7 @@
 import type { Diagnostic } from './diagnostics.js';
 import type { SourceDocument } from './load.js';
 import { compileSchemas, describeValue, fieldLabel, limitMessage } from './schema.js';
-import { quoteList, suggestion } from './suggest.js';
+import { nearest, quoteList, suggestion } from './suggest.js';
 import { parseDuration, parsePortString, readCpu, readMemory } from './units.js';
 
 /** Where a rule reports: the document and the file name as the user gave it. */
@@ -217,14 +217,18 @@ function agentSpecKeys(): Set<string> {
  * - `agent/runtime`: a process agent with `image`/`build`, a process agent
  *   without `command`, a docker agent without `image` or `build`;
  * - `agent/runtime` for a process agent with what only a container honours:
- *   `volumes`, `resources.limits`, or a port whose host port is set and
- *   differs from the port the process listens on;
+ *   `volumes`, `resources.limits` or `requests`, `pull`, `security`,
+ *   `network`, `init`, `stopGracePeriod`, or a port whose host port is set
+ *   and differs from the port the process listens on;
+ * - `agent/volume`, `agent/capability`, `agent/network`: see
+ *   {@link checkContainerFields};
  * - `agent/workdir`: a docker agent's `workdir` that is not absolute;
  * - `units/port`: a port string whose numbers are out of range;
  * - `units/cpu`, `units/memory`: quantities that are zero, round to 0
  *   nano-CPUs / bytes, or exceed `Number.MAX_SAFE_INTEGER` (strings, and CPU numbers;
  *   the schema checks memory numbers);
- * - `units/duration`: a health check `interval` or `timeout` of 0.
+ * - `units/duration`: a health check `interval` or `timeout`, or a
+ *   `stopGracePeriod`, of 0.
  */
 export function checkAgentSpec(ctx: RuleContext, spec: unknown, specPath: Path): Diagnostic[] {
   if (!isObject(spec)) return [];
@@ -288,8 +292,9 @@ export function checkAgentSpec(ctx: RuleContext, spec: unknown, specPath: Path):
       }
     });
   }
-  const limits = isObject(spec.resources) ? spec.resources.limits : undefined;
-  if (isObject(limits)) {
+  for (const kind of ['limits', 'requests']) {
+    const limits = isObject(spec.resources) ? spec.resources[kind] : undefined;
+    if (!isObject(limits)) continue;
     const cpu = limits.cpu;
     if (typeof cpu === 'string' || typeof cpu === 'number') {
       const r = readCpu(cpu);
@@ -298,7 +303,7 @@ export function checkAgentSpec(ctx: RuleContext, spec: unknown, specPath: Path):
       const m = r.ok || schemaReports ? undefined : limitMessage('cpu', r.problem, '"cpu"', cpu);
       if (m) {
         out.push(
-          report(ctx, [...specPath, 'resources', 'limits', 'cpu'], 'value', {
+          report(ctx, [...specPath, 'resources', kind, 'cpu'], 'value', {
             code: 'units/cpu',
             ...m,
           }),
@@ -312,7 +317,7 @@ export function checkAgentSpec(ctx: RuleContext, spec: unknown, specPath: Path):
       const m = r.ok ? undefined : limitMessage('memory', r.problem, '"memory"', memory);
       if (m) {
         out.push(
-          report(ctx, [...specPath, 'resources', 'limits', 'memory'], 'value', {
+          report(ctx, [...specPath, 'resources', kind, 'memory'], 'value', {
             code: 'units/memory',
             ...m,
           }),
@@ -321,9 +326,12 @@ export function checkAgentSpec(ctx: RuleContext, spec: unknown, specPath: Path):
     }
   }
 
+  out.push(...checkContainerFields(ctx, spec, specPath));
+
   out.push(
     ...checkDurations(ctx, spec.healthCheck, [...specPath, 'healthCheck'], HEALTH_CHECK_DURATIONS),
   );
+  out.push(...checkDurations(ctx, spec, specPath, STOP_GRACE_DURATION));
 
   const isDocker =
     runtime === 'docker' || (runtime === undefined && (has('image') || has('build')));
@@ -360,6 +368,172 @@ const HEALTH_CHECK_DURATIONS: readonly DurationField[] = [
     hint: 'a probe timeout of 0 would fail every probe; the default is 3s',
   },
 ];
+
+/** An agent's stop grace period, which must be more than 0. */
+const STOP_GRACE_DURATION: readonly DurationField[] = [
+  {
+    path: ['stopGracePeriod'],
+    hint: 'a grace period of 0 would kill the service at once, with no chance to shut down; the default is 10s',
+  },
+];
+
+/** Linux capability names (capabilities(7)), as Docker takes them: without `CAP_`. */
+const CAPABILITIES = [
+  'ALL',
+  'AUDIT_CONTROL',
+  'AUDIT_READ',
+  'AUDIT_WRITE',
+  'BLOCK_SUSPEND',
+  'BPF',
+  'CHECKPOINT_RESTORE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'DAC_READ_SEARCH',
+  'FOWNER',
+  'FSETID',
+  'IPC_LOCK',
+  'IPC_OWNER',
+  'KILL',
+  'LEASE',
+  'LINUX_IMMUTABLE',
+  'MAC_ADMIN',
+  'MAC_OVERRIDE',
+  'MKNOD',
+  'NET_ADMIN',
+  'NET_BIND_SERVICE',
+  'NET_BROADCAST',
+  'NET_RAW',
+  'PERFMON',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_ADMIN',
+  'SYS_BOOT',
+  'SYS_CHROOT',
+  'SYS_MODULE',
+  'SYS_NICE',
+  'SYS_PACCT',
+  'SYS_PTRACE',
+  'SYS_RAWIO',
+  'SYS_RESOURCE',
+  'SYS_TIME',
+  'SYS_TTY_CONFIG',
+  'SYSLOG',
+  'WAKE_ALARM',
+] as const;
+
+/** A named volume's name, as the engine accepts it. */
+const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** True for an IPv4 or IPv6 address. */
+function isIpAddress(value: string): boolean {
+  return (
+    /^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$/.test(value) ||
+    (value.includes(':') && /^[0-9a-fA-F:.]+$/.test(value))
+  );
+}
+
+/**
+ * Rules for the container fields of an Agent spec:
+ *
+ * - `agent/volume`: an object volume of type bind or volume without
+ *   `source`, a tmpfs volume with one, a named volume whose source is not a
+ *   name (`letters, digits, _ . -`);
+ * - `agent/capability`: a capability that is not a Linux capability (with a
+ *   did-you-mean);
+ * - `agent/network`: `aliases` with mode host or none (they only exist on the
+ *   run network), a `dns` entry that is not an IP address.
+ */
+function checkContainerFields(
+  ctx: RuleContext,
+  spec: Record<string, unknown>,
+  specPath: Path,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (Array.isArray(spec.volumes)) {
+    spec.volumes.forEach((v, i) => {
+      if (!isObject(v)) return;
+      const at = [...specPath, 'volumes', String(i)];
+      const type = v.type ?? 'bind';
+      const hasSource = typeof v.source === 'string';
+      if (type === 'tmpfs' && v.source !== undefined) {
+        out.push(
+          report(ctx, [...at, 'source'], 'key', {
+            code: 'agent/volume',
+            message: 'a tmpfs volume has no "source"; remove it',
+            hint: 'tmpfs lives in memory; use type "volume" or "bind" to keep data',
+          }),
+        );
+      } else if ((type === 'bind' || type === 'volume') && v.source === undefined) {
+        out.push(
+          report(ctx, at, 'value', {
+            code: 'agent/volume',
+            message: `a volume of type ${JSON.stringify(type)} needs a "source": ${type === 'bind' ? 'a host path' : 'a volume name'}`,
+          }),
+        );
+      } else if (type === 'volume' && hasSource && !VOLUME_NAME.test(String(v.source))) {
+        out.push(
+          report(ctx, [...at, 'source'], 'value', {
+            code: 'agent/volume',
+            message: `named volume ${JSON.stringify(v.source)} is not a volume name; use letters, digits, "_", "." and "-", starting with a letter or digit`,
+            hint: 'for a host path, use type "bind"',
+          }),
+        );
+      }
+    });
+  }
+  const security = spec.security;
+  const capabilities = isObject(security) ? security.capabilities : undefined;
+  if (isObject(capabilities)) {
+    for (const key of ['add', 'drop']) {
+      const list = capabilities[key];
+      if (!Array.isArray(list)) continue;
+      list.forEach((cap, i) => {
+        if (typeof cap !== 'string' || !/^[A-Za-z_]+$/.test(cap)) return;
+        const name = cap.toUpperCase().replace(/^CAP_/, '');
+        if ((CAPABILITIES as readonly string[]).includes(name)) return;
+        const near = nearest(name, CAPABILITIES);
+        out.push(
+          report(ctx, [...specPath, 'security', 'capabilities', key, String(i)], 'value', {
+            code: 'agent/capability',
+            message: `unknown capability ${JSON.stringify(cap)}${near ? `; did you mean ${JSON.stringify(near)}?` : ''}`,
+            hint: 'capability names are those of capabilities(7) without "CAP_", e.g. CHOWN, NET_ADMIN, or ALL',
+          }),
+        );
+      });
+    }
+  }
+  const network = spec.network;
+  if (isObject(network)) {
+    const mode = network.mode;
+    if (
+      (mode === 'host' || mode === 'none') &&
+      Array.isArray(network.aliases) &&
+      network.aliases.length > 0
+    ) {
+      out.push(
+        report(ctx, [...specPath, 'network', 'aliases'], 'key', {
+          code: 'agent/network',
+          message: `network mode ${JSON.stringify(mode)} has no run network to be known on; remove "aliases", or use mode "bridge"`,
+        }),
+      );
+    }
+    if (Array.isArray(network.dns)) {
+      network.dns.forEach((server, i) => {
+        if (typeof server !== 'string' || server === '' || isIpAddress(server)) return;
+        out.push(
+          report(ctx, [...specPath, 'network', 'dns', String(i)], 'value', {
+            code: 'agent/network',
+            message: `DNS server ${JSON.stringify(server)} is not an IP address`,
+            hint: "write the name server's IPv4 or IPv6 address, e.g. 1.1.1.1",
+          }),
+        );
+      });
+    }
+  }
+  return out;
+}
 
 /** Step durations that must be more than 0. */
 const STEP_DURATIONS: readonly DurationField[] = [
@@ -447,15 +621,29 @@ function checkProcessAgent(
       }),
     );
   }
+  for (const key of ['pull', 'security', 'network', 'init', 'stopGracePeriod']) {
+    if (spec[key] === undefined || spec[key] === null) continue;
+    out.push(
+      report(ctx, [...specPath, key], 'key', {
+        code: 'agent/runtime',
+        message: `a process agent cannot have ${JSON.stringify(key)}; remove it, or run a container with "image" or "build"`,
+        hint: 'it is a container setting, which a local process would silently ignore',
+      }),
+    );
+  }
   const resources = spec.resources;
   const limits = isObject(resources) ? resources.limits : undefined;
-  if (isObject(limits) && Object.keys(limits).length > 0) {
+  const requests = isObject(resources) ? resources.requests : undefined;
+  if (
+    (isObject(limits) && Object.keys(limits).length > 0) ||
+    (isObject(requests) && Object.keys(requests).length > 0)
+  ) {
     out.push(
       report(ctx, [...specPath, 'resources'], 'key', {
         code: 'agent/runtime',
         message:
-          'a process agent cannot have resource limits; remove "resources", or run a container with "image" or "build"',
-        hint: 'CPU and memory limits are enforced by Docker; a local process runs without them',
+          'a process agent cannot have resource limits or requests; remove "resources", or run a container with "image" or "build"',
+        hint: 'CPU and memory limits and requests are enforced by Docker; a local process runs without them',
       }),
     );
   }

@@ -5,7 +5,7 @@
  * print; they report through callbacks and return results as values.
  */
 
-import type { AgentSpec } from '../config/model.js';
+import type { AgentSpec, SecuritySpec } from '../config/model.js';
 
 /** Which stream a line of output came from. */
 export type OutputStream = 'stdout' | 'stderr';
@@ -68,6 +68,15 @@ export interface AttemptSpec {
   workdir?: string;
   /** Container steps only. */
   image?: string;
+  /**
+   * Container steps only: CPU and memory limits and requests, as an agent's
+   * (nano-CPUs, bytes; mapped as for services: `Memory`, `NanoCpus`,
+   * `CpuShares`, `MemoryReservation`). Not yet
+   * set from workflow files; the executor honours it.
+   */
+  resources?: AgentSpec['resources'];
+  /** Container steps only: how the container runs, as an agent's `security`. Not yet set from workflow files. */
+  security?: SecuritySpec;
   /** Kill the attempt after this many ms and report `timedOut`. */
   timeoutMs?: number;
   /** Aborting kills the attempt (process group or container) and reports `cancelled`. */
@@ -116,6 +125,12 @@ export interface AttemptResult {
   cancelled: boolean;
   /** A one-line reason when it failed to start or failed (`command not found: foo`, `exit code 2`). */
   error?: string;
+  /**
+   * Why it failed, when a cause is known beyond the exit code: `oom` when the
+   * kernel killed it for exceeding its memory limit (the engine's
+   * `State.OOMKilled`; `error` then reads `out of memory (limit 32Mi)`).
+   */
+  reason?: 'oom';
   durationMs: number;
 }
 

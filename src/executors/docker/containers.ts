@@ -46,9 +46,15 @@ export function pipeContainerOutput(
   });
 }
 
-/** `command not found: foo` for the runtime's "executable file not found", else the engine's message. */
+/**
+ * `command not found: foo` for the runtime's "executable file not found",
+ * `host port 8080 is already in use (port is already allocated)` for a
+ * published port the engine cannot bind, else the engine's message.
+ */
 export function startFailure(error: unknown): string {
   const message = apiMessage(error);
+  const taken = /Bind for [^ ]*:([0-9]+) failed: port is already allocated/.exec(message);
+  if (taken) return `host port ${taken[1]} is already in use (port is already allocated)`;
   const notFound = /exec: "([^"]+)": executable file not found/.exec(message);
   if (notFound) return `command not found: ${notFound[1]}`;
   const noFile = /exec: "([^"]+)": stat [^:]+: no such file or directory/.exec(message);

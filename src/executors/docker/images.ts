@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join, relative, sep } from 'node:path';
-import type { AgentSpec, BuildSpec } from '../../config/model.js';
+import dockerignoreModule from '@balena/dockerignore';
+import type { AgentSpec, BuildSpec, PullPolicy } from '../../config/model.js';
 import { ImageBuildError, ImageNotFoundError } from '../errors.js';
 import { maskText, RingBuffer } from '../output.js';
 import {
@@ -18,6 +19,7 @@ import {
   ServiceStartError,
 } from '../types.js';
 import { apiMessage, engineLostError, statusOf } from './api.js';
+import { imageAction } from './create-options.js';
 import type { DockerEngine } from './engine.js';
 
 /** Options of the image methods of {@link DockerEngine}. */
@@ -32,7 +34,15 @@ export interface ImageOptions {
    * to mask.
    */
   redact?: Redactor;
+  /** Pull policy ({@link imageAction}). Default `missing`; an agent's own `pull` wins in {@link ensureImage}. */
+  pull?: PullPolicy;
 }
+
+/**
+ * `@balena/dockerignore`'s factory: its types declare an ES default export,
+ * but at run time the CommonJS module itself is the factory.
+ */
+const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.default;
 
 /** Splits `repo[:tag]` (the tag is after the last colon that follows the last slash). */
 function splitReference(reference: string): { repo: string; tag: string } {
@@ -71,17 +81,41 @@ async function listContext(
 }
 
 /**
+ * The files of a build context the engine gets: every regular file and
+ * symlink under `build.context` except those its `.dockerignore` excludes
+ * (Docker's syntax, matched by `@balena/dockerignore`, the matcher dockerode
+ * uses), but always the Dockerfile and the `.dockerignore` itself, as
+ * `docker build` sends them. Sorted posix paths relative to the context.
+ *
+ * @throws the file system error when the context or its `.dockerignore` cannot be read.
+ */
+export async function buildContextFiles(
+  build: BuildSpec,
+): Promise<{ path: string; absolute: string; link: boolean }[]> {
+  const files = await listContext(build.context);
+  let rules: string;
+  try {
+    rules = await readFile(join(build.context, '.dockerignore'), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return files;
+    throw error;
+  }
+  const keep = dockerignore({ ignorecase: false }).add(rules).createFilter();
+  const dockerfile = build.dockerfile.split(sep).join('/').replace(/^\.\//, '');
+  return files.filter((f) => keep(f.path) || f.path === dockerfile || f.path === '.dockerignore');
+}
+
+/**
  * The content hash of a build: the first 12 hex digits of a sha256 over
- * every file of the context (path and content; symlinks by target), the
- * Dockerfile path and the build arguments. Files a `.dockerignore` excludes
- * are hashed too, so the hash may change when nothing the build sees did
- * (a needless rebuild, never a stale image).
+ * every file the build sees ({@link buildContextFiles}: path and content;
+ * symlinks by target), the Dockerfile path, the build arguments and the
+ * target stage. A file its `.dockerignore` excludes does not change it.
  *
  * @throws the file system error when the context cannot be read.
  */
 export async function buildContextHash(build: BuildSpec): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of await listContext(build.context)) {
+  for (const file of await buildContextFiles(build)) {
     if (file.link) {
       hash.update(`link\0${file.path}\0${await readlink(file.absolute)}\0`);
     } else {
@@ -94,6 +128,7 @@ export async function buildContextHash(build: BuildSpec): Promise<string> {
   hash.update(`dockerfile\0${build.dockerfile}\0`);
   const args = Object.entries(build.args).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   hash.update(`args\0${JSON.stringify(args)}`);
+  if (build.target !== undefined) hash.update(`\0target\0${build.target}`);
   return hash.digest('hex').slice(0, 12);
 }
 
@@ -108,13 +143,23 @@ export async function imageExists(engine: DockerEngine, reference: string): Prom
   }
 }
 
-/** Uses an image when present locally, otherwise pulls it. See {@link DockerEngine.ensureStepImage}. */
+/**
+ * Uses an image when present locally, otherwise pulls it; `options.pull`
+ * changes that ({@link imageAction}). See {@link DockerEngine.ensureStepImage}.
+ */
 export async function ensureStepImage(
   engine: DockerEngine,
   image: string,
   options: ImageOptions = {},
 ): Promise<string> {
-  if (await imageExists(engine, image)) return image;
+  const action = imageAction(options.pull ?? 'missing', await imageExists(engine, image));
+  if (action === 'use') return image;
+  if (action === 'fail') {
+    throw new ImageNotFoundError(
+      `image "${image}" not found locally and pull is "never"`,
+      'build or load the image locally (docker build / docker load), or set pull to "missing"',
+    );
+  }
   try {
     // No time limit: the engine may answer only once the registry does; the
     // signal aborts it, and a lost connection fails it.
@@ -155,7 +200,10 @@ export async function ensureImage(
     if (agent.image === undefined) {
       throw new ServiceStartError(`agent "${agent.name}" has neither an image nor a build`);
     }
-    return ensureStepImage(engine, agent.image, options);
+    return ensureStepImage(engine, agent.image, {
+      ...options,
+      ...(agent.pull !== undefined ? { pull: agent.pull } : {}),
+    });
   }
   const build = agent.build;
   let hash: string;
@@ -198,15 +246,19 @@ async function buildImage(
     return new ImageBuildError(message, lines.tail(20).map(mask));
   };
   try {
+    const files = (await buildContextFiles(build)).map((f) => f.path);
     // No time limit: the engine answers once it has the whole context.
     const stream = await engine.call(
       () =>
         engine.docker.buildImage(
-          { context: build.context, src: ['.'] },
+          // The files themselves: dockerode's own .dockerignore filter sees
+          // absolute paths (tar-fs's), so it misses nested and most patterns.
+          { context: build.context, src: files },
           {
             t: tag,
             dockerfile: build.dockerfile,
             buildargs: build.args,
+            ...(build.target !== undefined ? { target: build.target } : {}),
             rm: true,
             forcerm: true,
             labels: { 'agentfile.agent': agent.name },

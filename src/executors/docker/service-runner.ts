@@ -9,8 +9,6 @@ import { ExecTimeoutError } from '../errors.js';
 import { maskText, openOutputSink, RingBuffer } from '../output.js';
 import {
   EngineUnavailableError,
-  LABEL_RUN,
-  LABEL_STEP,
   type Redactor,
   type ServiceEndpoint,
   type ServiceHandle,
@@ -22,16 +20,16 @@ import { apiMessage, engineLostError, settlesWithin } from './api.js';
 import {
   DEFAULT_CONTAINER_SERVICE_GRACE_MS,
   destroyStream,
-  LABEL_KIND,
   LOST_ENGINE_CLEANUP_MS,
   pipeContainerOutput,
   removeContainer,
   startFailure,
   stopContainer,
-  toEnvList,
 } from './containers.js';
+import { DEFAULT_STOP_GRACE_PERIOD_MS, serviceCreateOptions } from './create-options.js';
 import type { DockerEngine } from './engine.js';
 import { waitForExit } from './exit-watch.js';
+import { checkHostPorts, createNamedContainer, ensureRunVolumes } from './prepare.js';
 import { putSecretFiles, secretFilesArchive } from './secrets.js';
 
 /** Options of {@link DockerServiceRunner}. */
@@ -45,10 +43,12 @@ export interface DockerServiceRunnerOptions {
 
 /**
  * Starts `runtime: docker` services as containers, the way docker compose
- * would: on the run network with the service name as alias, ports published
- * on all host interfaces (compose's default; a host port of 0 lets the engine
- * pick a free one), bind mounts, CPU and memory limits, and secret files
- * in `/run/secrets/`.
+ * would: options from {@link serviceCreateOptions} (the run network with the
+ * service name as alias, ports published on all host interfaces, a host
+ * port of 0 letting the engine pick a free one, volumes, limits and
+ * requests, security, init, stop timeout), named volumes created on demand
+ * ({@link ensureRunVolumes}), fixed host ports checked free first
+ * ({@link checkHostPorts}), and secret files in `/run/secrets/`.
  */
 export class DockerServiceRunner implements ServiceRunner {
   private readonly engine: DockerEngine;
@@ -71,7 +71,9 @@ export class DockerServiceRunner implements ServiceRunner {
    *
    * @throws ServiceStartError (or its subclasses ImageBuildError,
    *   ImageNotFoundError) when the image or container cannot be made or
-   *   started (e.g. `port is already allocated`), a secret file name is
+   *   started, a fixed host port is already in use (`service "web": host
+   *   port 8080/tcp is already in use`, before the container is created), a
+   *   secret file name is
    *   invalid or the engine refuses the secret files; the container is
    *   removed.
    * @throws EngineUnavailableError when the engine cannot be reached.
@@ -104,43 +106,17 @@ export class DockerServiceRunner implements ServiceRunner {
       const network = this.network ?? (await this.engine.createRunNetwork(spec.runId));
       spec.signal.throwIfAborted();
 
-      const exposedPorts: Record<string, object> = {};
-      const portBindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
-      for (const port of agent.ports) {
-        const key = `${port.container}/${port.protocol}`;
-        exposedPorts[key] = {};
-        const bindings = portBindings[key] ?? [];
-        bindings.push({ HostIp: '', HostPort: port.host === 0 ? '' : String(port.host) });
-        portBindings[key] = bindings;
-      }
-      const { nanoCpus, memoryBytes } = agent.resources.limits;
+      await ensureRunVolumes(this.engine, spec.runId, agent.volumes);
+      await checkHostPorts(this.engine, name, agent);
+      const options = serviceCreateOptions(agent, {
+        runId: spec.runId,
+        name,
+        image,
+        network,
+        env: spec.env,
+      });
       try {
-        container = await this.engine.call(() =>
-          this.engine.docker.createContainer({
-            Image: image,
-            ...(agent.command !== undefined ? { Cmd: agent.command } : {}),
-            ...(agent.workdir !== undefined ? { WorkingDir: agent.workdir } : {}),
-            Env: toEnvList(spec.env),
-            Labels: {
-              [LABEL_RUN]: spec.runId,
-              [LABEL_STEP]: name,
-              [LABEL_KIND]: 'service',
-              'agentfile.agent': agent.name,
-            },
-            ExposedPorts: exposedPorts,
-            AttachStdout: true,
-            AttachStderr: true,
-            Tty: false,
-            HostConfig: {
-              NetworkMode: network,
-              PortBindings: portBindings,
-              Binds: agent.volumes.map((v) => `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`),
-              ...(nanoCpus !== undefined ? { NanoCpus: nanoCpus } : {}),
-              ...(memoryBytes !== undefined ? { Memory: memoryBytes } : {}),
-            },
-            NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [name] } } },
-          }),
-        );
+        container = await createNamedContainer(this.engine, options);
       } catch (error) {
         if (error instanceof EngineUnavailableError) throw error;
         throw new ServiceStartError(
@@ -190,6 +166,7 @@ export class DockerServiceRunner implements ServiceRunner {
         outputDone,
         closeSink: () => sink.close(),
         redact: spec.redact,
+        stopGracePeriodMs: agent.stopGracePeriodMs ?? DEFAULT_STOP_GRACE_PERIOD_MS,
       });
       return handle;
     } catch (error) {
@@ -225,6 +202,7 @@ class DockerServiceHandle implements ServiceHandle {
   private readonly outputDone: Promise<void>;
   private readonly closeSink: () => Promise<void>;
   private readonly redact: Redactor | undefined;
+  private readonly stopGracePeriodMs: number;
   private stopping: Promise<void> | undefined;
   /** Aborted by `stop()`: the exit watch ends. */
   private readonly watch = new AbortController();
@@ -239,6 +217,7 @@ class DockerServiceHandle implements ServiceHandle {
     outputDone: Promise<void>;
     closeSink: () => Promise<void>;
     redact?: Redactor;
+    stopGracePeriodMs: number;
   }) {
     this.engine = options.engine;
     this.container = options.container;
@@ -250,6 +229,7 @@ class DockerServiceHandle implements ServiceHandle {
     this.outputDone = options.outputDone;
     this.closeSink = options.closeSink;
     this.redact = options.redact;
+    this.stopGracePeriodMs = options.stopGracePeriodMs;
     this.exited = new Promise((resolve, reject) => {
       waitForExit({
         engine: this.engine,
@@ -349,8 +329,11 @@ class DockerServiceHandle implements ServiceHandle {
   }
 
   /**
-   * `docker stop -t ceil(graceMs / 1000)`, then removes the container.
-   * Idempotent, never throws; when the engine is gone it gives up after
+   * `docker stop -t ceil(grace / 1000)`, then removes the container; the
+   * grace is the smaller of `graceMs` (the runner's: 0 for a kill, 2 s for
+   * a cancel, its stop grace otherwise) and the agent's `stopGracePeriod`
+   * (default {@link DEFAULT_STOP_GRACE_PERIOD_MS}, 10 s). Idempotent, never
+   * throws; when the engine is gone it gives up after
    * {@link LOST_ENGINE_CLEANUP_MS} (leftovers are found by label).
    */
   stop(graceMs: number = DEFAULT_CONTAINER_SERVICE_GRACE_MS): Promise<void> {
@@ -358,7 +341,7 @@ class DockerServiceHandle implements ServiceHandle {
       this.watch.abort();
       let lost = false;
       try {
-        await stopContainer(this.engine, this.container, graceMs);
+        await stopContainer(this.engine, this.container, Math.min(graceMs, this.stopGracePeriodMs));
       } catch (error) {
         // stop() never throws; leftovers are found by label.
         lost = error instanceof EngineUnavailableError;

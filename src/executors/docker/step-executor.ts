@@ -20,25 +20,23 @@ import {
   CONTAINER_OUTPUT_PATH,
   ENV_OUTPUT,
   EngineUnavailableError,
-  LABEL_RUN,
-  LABEL_STEP,
   type StepExecutor,
 } from '../types.js';
 import { apiMessage, engineLostError, settlesWithin } from './api.js';
 import {
   DEFAULT_CONTAINER_STEP_GRACE_MS,
   destroyStream,
-  LABEL_KIND,
   LOST_ENGINE_CLEANUP_MS,
   pipeContainerOutput,
   removeContainer,
   signalOf,
   startFailure,
   stopContainer,
-  toEnvList,
 } from './containers.js';
+import { formatBytes, stepCreateOptions } from './create-options.js';
 import type { DockerEngine } from './engine.js';
 import { waitForExit } from './exit-watch.js';
+import { createNamedContainer } from './prepare.js';
 import { putSecretFiles, secretFilesArchive } from './secrets.js';
 
 /** Options of {@link DockerExecutor}. */
@@ -77,7 +75,8 @@ export class DockerExecutor implements StepExecutor {
    * container as `/run/secrets/<name>` (mode 0444, owner root) before it
    * starts. Output is masked by `spec.redact` (the result's error text is
    * never made of output). A missing image or command, a non-zero exit, a
-   * timeout and an abort are results; an out-of-memory kill says so. An
+   * timeout and an abort are results; an out-of-memory kill has `reason:
+   * 'oom'` and the error `out of memory (limit 32Mi)`. An
    * invalid secret file name (`invalid secret file name "a/b": ...`, before
    * any container exists) and a copy the engine refuses (`cannot copy the
    * secret files into the container: ...`) are failures too. An abort that
@@ -147,38 +146,20 @@ export class DockerExecutor implements StepExecutor {
     let engineLost = false;
     try {
       try {
-        container = await this.engine.call(() =>
-          this.engine.docker.createContainer({
-            Image: spec.image,
-            Cmd: spec.command,
-            Env: toEnvList(env),
-            ...(spec.workdir !== undefined ? { WorkingDir: spec.workdir } : {}),
-            Labels: {
-              [LABEL_RUN]: spec.runId,
-              [LABEL_STEP]: spec.stepId,
-              [LABEL_KIND]: 'step',
-              'agentfile.attempt': String(spec.attempt),
-            },
-            AttachStdout: true,
-            AttachStderr: true,
-            Tty: false,
-            HostConfig: {
-              NetworkMode: network,
-              // Mounts, not Binds: a missing source is an error, not a new directory.
-              ...(spec.outputFile !== undefined
-                ? {
-                    Mounts: [
-                      {
-                        Type: 'bind' as const,
-                        Source: spec.outputFile,
-                        Target: CONTAINER_OUTPUT_PATH,
-                        ReadOnly: false,
-                      },
-                    ],
-                  }
-                : {}),
-            },
-            NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.stepId] } } },
+        container = await createNamedContainer(
+          this.engine,
+          stepCreateOptions({
+            runId: spec.runId,
+            stepId: spec.stepId,
+            attempt: spec.attempt,
+            image: spec.image,
+            command: spec.command,
+            ...(spec.workdir !== undefined ? { workdir: spec.workdir } : {}),
+            env,
+            ...(spec.outputFile !== undefined ? { outputFile: spec.outputFile } : {}),
+            network,
+            ...(spec.resources !== undefined ? { resources: spec.resources } : {}),
+            ...(spec.security !== undefined ? { security: spec.security } : {}),
           }),
         );
       } catch (error) {
@@ -259,11 +240,13 @@ export class DockerExecutor implements StepExecutor {
         };
       }
       if (state?.OOMKilled) {
+        const limit = spec.resources?.limits.memoryBytes;
         return {
           exitCode,
           timedOut,
           cancelled,
-          error: 'killed: out of memory (OOMKilled)',
+          error: `out of memory${limit !== undefined ? ` (limit ${formatBytes(limit)})` : ''}`,
+          reason: 'oom',
           durationMs,
         };
       }

@@ -441,7 +441,7 @@ describeDocker('Docker executors', () => {
     expect(await engine.removeRunLeftovers(leftRun)).toBe(0);
   });
 
-  test('a port already in use is a ServiceStartError and leaves no container', async () => {
+  test('a port already in use is a ServiceStartError naming it, before any container exists', async () => {
     const runner = new DockerServiceRunner({ engine, network });
     const first = await runner.startService({
       runId,
@@ -473,8 +473,8 @@ describeDocker('Docker executors', () => {
       })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceStartError);
-    expect((error as Error).message).toMatch(
-      /^service "clash" could not start: .*(allocated|in use)/,
+    expect((error as Error).message).toBe(
+      `service "clash": host port ${taken}/tcp is already in use; free it, or publish another port (or 0 for any free one)`,
     );
     expect((await runContainers()).length).toBe(before);
     await first.stop(0);

@@ -117,6 +117,7 @@ describe('normalization of full.yaml', async () => {
       context: abs('app'),
       dockerfile: 'Dockerfile.dev',
       args: { NODE_VERSION: '20', DEBUG: 'true' },
+      target: 'runtime',
     });
     expect(api.command).toEqual(['node', 'server.js', '--port', '8080']);
     expect(api.workdir).toBe('/app');
@@ -136,6 +137,8 @@ describe('normalization of full.yaml', async () => {
       { type: 'bind', source: abs('agents', 'data'), target: '/app/data', readOnly: true },
       { type: 'bind', source: '/tmp', target: '/host-tmp', readOnly: false },
       { type: 'bind', source: abs('app'), target: '/src', readOnly: false },
+      { type: 'volume', source: 'cache', target: '/cache', readOnly: false },
+      { type: 'tmpfs', source: '', target: '/tmp', readOnly: false },
     ]);
     expect(api.healthCheck).toEqual({
       probe: { kind: 'http', path: '/health', port: 8080, status: 204 },
@@ -145,6 +148,23 @@ describe('normalization of full.yaml', async () => {
       startPeriodMs: 90_000,
     } satisfies HealthCheck);
     expect(api.resources.limits).toEqual({ nanoCpus: 500_000_000, memoryBytes: 536_870_912 });
+    expect(api.resources.requests).toEqual({ nanoCpus: 250_000_000, memoryBytes: 268_435_456 });
+    expect(api.pull).toBe('never');
+    expect(api.security).toEqual({
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      readOnlyRootFilesystem: true,
+      capabilities: { add: ['NET_BIND_SERVICE'], drop: ['CHOWN', 'ALL'] },
+      privileged: false,
+      noNewPrivileges: true,
+    });
+    expect(api.network).toEqual({
+      mode: 'bridge',
+      aliases: ['api-v1'],
+      dns: ['1.1.1.1', '2606:4700:4700::1111'],
+    });
+    expect(api.init).toBe(false);
+    expect(api.stopGracePeriodMs).toBe(30_000);
   });
 
   it('resolves #name to an Agent of the same file', () => {
@@ -227,6 +247,11 @@ describe('every field of the model is reachable from the file format', async () 
     volumes: true,
     healthCheck: true,
     resources: true,
+    pull: true,
+    security: true,
+    network: true,
+    init: true,
+    stopGracePeriodMs: true,
   } satisfies Record<keyof AgentSpec, true>;
   const stepKeys = {
     id: true,
