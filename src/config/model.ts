@@ -106,7 +106,26 @@ export interface AgentSpec {
   environment: EnvVar[];
   volumes: VolumeMount[];
   healthCheck?: HealthCheck;
+  /** What happens when the agent, run as a service, exits or turns unhealthy. Default `{ policy: 'no' }`. */
+  restart?: RestartPolicySpec;
   resources: { limits: ResourceLimits };
+}
+
+/**
+ * A service's restart policy, after docker compose's `restart: on-failure[:max-retries]`:
+ *
+ * - `no` (the default): a service that exits or turns unhealthy while steps
+ *   need it fails the run;
+ * - `on-failure`: it is stopped and started again, as a new attempt, at most
+ *   `maxRetries` times in a run session (default 3, see
+ *   {@link RESTART_DEFAULTS} in `normalize.ts`). Unlike Docker, which restarts
+ *   only exited containers, turning unhealthy also counts as a failure
+ *   (Kubernetes' liveness probe); an exit with code 0 does not (Docker).
+ */
+export interface RestartPolicySpec {
+  policy: 'no' | 'on-failure';
+  /** Restarts allowed after the first attempt; 0 with `on-failure` restarts nothing. */
+  maxRetries: number;
 }
 
 /** Retry policy of a step. Backoff: initial × factor^(attempt-1), capped at max, with jitter. */

@@ -16,6 +16,7 @@ import type {
   MatrixValue,
   PortMapping,
   ProbeSpec,
+  RestartPolicySpec,
   RetryPolicy,
   ServiceSpec,
   SourceRef,
@@ -32,6 +33,14 @@ export const HEALTH_CHECK_DEFAULTS = {
   retries: 3,
   startPeriodMs: 0,
 } as const;
+
+/**
+ * Restart defaults: no restart; with `policy: on-failure` and no
+ * `maxRetries`, 3 restarts. Docker's `on-failure` without a count restarts
+ * forever and Kubernetes always restarts (with backoff); a run that waits on
+ * a crash-looping service should end, so the count is bounded.
+ */
+export const RESTART_DEFAULTS = { policy: 'no', maxRetries: 3 } as const;
 
 /** Retry defaults: one attempt; backoff 1s, doubling, at most 30s (graphile-worker / GitHub Actions retry actions). */
 export const RETRY_DEFAULTS: RetryPolicy = {
@@ -164,6 +173,15 @@ function healthCheck(ctx: NormalizeContext, at: Path, value: unknown): HealthChe
   };
 }
 
+function restartPolicy(value: unknown): RestartPolicySpec | undefined {
+  if (value === undefined || value === null) return undefined;
+  const o = obj(value);
+  return {
+    policy: o.policy === 'on-failure' ? 'on-failure' : RESTART_DEFAULTS.policy,
+    maxRetries: typeof o.maxRetries === 'number' ? o.maxRetries : RESTART_DEFAULTS.maxRetries,
+  };
+}
+
 /**
  * Normalizes an Agent spec: a document's `spec` (at `specPath`) or an inline
  * service. `name` is the document's `metadata.name` or the service name.
@@ -214,6 +232,8 @@ export function normalizeAgent(
   }
   const check = healthCheck(ctx, [...at, 'healthCheck'], spec.healthCheck);
   if (check) agent.healthCheck = check;
+  const restart = restartPolicy(spec.restart);
+  if (restart) agent.restart = restart;
   const limits = obj(obj(spec.resources).limits);
   if (typeof limits.cpu === 'string' || typeof limits.cpu === 'number') {
     const nanoCpus = parseCpu(limits.cpu);

@@ -307,6 +307,7 @@ class Execution {
       signal: this.stepSignal,
       onFailure: (error) => this.fail(error),
       wake: () => this.wake(),
+      track: (task) => this.track(task),
       onFatal: (error) => this.onFatal(error),
     });
     let began = false;
@@ -382,6 +383,10 @@ class Execution {
         return;
       case 'service.status':
         this.states.set(e.service, e.status);
+        return;
+      case 'service.restarting':
+        // Steps already running go on; new ones wait until it is healthy again.
+        this.states.set(e.service, 'starting');
         return;
       case 'step.started':
         this.states.set(e.step, 'running');

@@ -226,6 +226,7 @@ describe('every field of the model is reachable from the file format', async () 
     environment: true,
     volumes: true,
     healthCheck: true,
+    restart: true,
     resources: true,
   } satisfies Record<keyof AgentSpec, true>;
   const stepKeys = {
