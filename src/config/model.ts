@@ -44,11 +44,21 @@ export interface VolumeMount {
   readOnly: boolean;
 }
 
-/** What a health check probes. Ports are the container's (or the process service's) ports. */
+/**
+ * What a health check probes. Ports are the container's (or the process service's) ports.
+ *
+ * - `file`: ok when `path` exists (`test -f`, inside the container, or on the
+ *   host in the service's working directory for a process service);
+ * - `log`: ok once a line of the service's output (stdout or stderr, masked)
+ *   matches `pattern`, a JavaScript regular expression (checked at lint);
+ *   the match is kept, so the probe keeps passing after it.
+ */
 export type ProbeSpec =
   | { kind: 'http'; path: string; port: number; status: number }
   | { kind: 'tcp'; port: number }
-  | { kind: 'command'; command: string[] };
+  | { kind: 'command'; command: string[] }
+  | { kind: 'file'; path: string }
+  | { kind: 'log'; pattern: string };
 
 /**
  * A health check with docker compose semantics: probes run every `intervalMs`

@@ -161,6 +161,10 @@ function healthCheck(ctx: NormalizeContext, at: Path, value: unknown): HealthChe
     };
   } else if (o.tcp !== undefined) {
     probe = { kind: 'tcp', port: Number(obj(o.tcp).port) };
+  } else if (typeof o.file === 'string') {
+    probe = { kind: 'file', path: o.file };
+  } else if (o.log !== undefined) {
+    probe = { kind: 'log', pattern: String(obj(o.log).pattern) };
   } else {
     probe = { kind: 'command', command: argv(ctx, [...at, 'command'], o.command) ?? [] };
   }

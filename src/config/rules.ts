@@ -324,6 +324,9 @@ export function checkAgentSpec(ctx: RuleContext, spec: unknown, specPath: Path):
   out.push(
     ...checkDurations(ctx, spec.healthCheck, [...specPath, 'healthCheck'], HEALTH_CHECK_DURATIONS),
   );
+  out.push(
+    ...checkLogPattern(ctx, spec.healthCheck, [...specPath, 'healthCheck', 'log', 'pattern']),
+  );
 
   const isDocker =
     runtime === 'docker' || (runtime === undefined && (has('image') || has('build')));
@@ -340,6 +343,23 @@ export function checkAgentSpec(ctx: RuleContext, spec: unknown, specPath: Path):
     (runtime === undefined && !has('image') && !has('build') && has('command'));
   if (isProcess) out.push(...checkProcessAgent(ctx, spec, specPath));
   return out;
+}
+
+/** A `healthCheck.log.pattern` that is not a valid JavaScript regular expression. */
+function checkLogPattern(ctx: RuleContext, check: unknown, at: Path): Diagnostic[] {
+  if (!isObject(check) || !isObject(check.log) || typeof check.log.pattern !== 'string') return [];
+  try {
+    new RegExp(check.log.pattern);
+    return [];
+  } catch (error) {
+    return [
+      report(ctx, at, 'value', {
+        code: 'agent/log-pattern',
+        message: `log pattern is not a valid regular expression: ${(error as Error).message}`,
+        hint: 'JavaScript syntax, without slashes or flags; escape a literal ( [ { . * + ? with a backslash',
+      }),
+    ];
+  }
 }
 
 /** A duration field that must not be 0, and the hint that says what 0 would do. */

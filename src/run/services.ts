@@ -30,7 +30,7 @@ import {
   type ServiceHandle,
   type ServiceRunner,
 } from '../executors/types.js';
-import { probeOnce } from '../health/probe.js';
+import { type ProbeTarget, probeOnce } from '../health/probe.js';
 import { waitHealthy } from '../health/wait-healthy.js';
 import { type WatchOutcome, watchHealthy } from '../health/watch.js';
 import type { ServiceNode } from '../plan/compile.js';
@@ -174,6 +174,11 @@ export class Services {
             capBytes: Number.POSITIVE_INFINITY,
           })
         : undefined;
+      // A `log` probe: any line of this attempt's output (masked) matching the
+      // pattern, seen as the executor delivers it, not only the log tail.
+      const probeSpec = agent.healthCheck?.probe;
+      const logPattern = probeSpec?.kind === 'log' ? new RegExp(probeSpec.pattern) : undefined;
+      let logMatched = false;
       let handle: ServiceHandle;
       try {
         handle = await ctx.runnerFor(node).startService({
@@ -189,7 +194,14 @@ export class Services {
                 secretFiles: Object.entries(ctx.secrets).map(([n, value]) => ({ name: n, value })),
               }
             : {}),
-          ...(output ? { onOutput: (stream, line) => output.add(stream, line) } : {}),
+          ...(output || logPattern
+            ? {
+                onOutput: (stream, line) => {
+                  if (logPattern && !logMatched && logPattern.test(line)) logMatched = true;
+                  output?.add(stream, line);
+                },
+              }
+            : {}),
         });
       } catch (error) {
         // Cancellation first: an aborted engine call (a build, a pull) can
@@ -221,11 +233,17 @@ export class Services {
         handle:
           agent.runtime === 'process' ? { pid: Number(handle.id) } : { containerId: handle.id },
       });
+      const started = handle;
+      const target: ProbeTarget = {
+        probeAddress: (port) => started.probeAddress(port),
+        exec: (command, timeoutMs) => started.exec(command, timeoutMs),
+        logMatched: () => logMatched,
+      };
       const check = agent.healthCheck;
       if (check) {
         const outcome = await waitHealthy({
           check,
-          probe: () => probeOnce(check.probe, handle, check.timeoutMs),
+          probe: () => probeOnce(check.probe, target, check.timeoutMs),
           exited: handle.exited,
           signal: controller.signal,
           onProbe: (result, info) => {
@@ -295,7 +313,7 @@ export class Services {
         attempt,
         durationMs: ctx.clock.now() - startedAt,
       });
-      this.watch(node, handle, attempt, restarts, watch.signal);
+      this.watch(node, handle, target, attempt, restarts, watch.signal);
       return 'done';
     } finally {
       ctx.signal.removeEventListener('abort', abort);
@@ -334,6 +352,7 @@ export class Services {
   private watch(
     node: ServiceNode,
     handle: ServiceHandle,
+    target: ProbeTarget,
     attempt: number,
     restarts: number,
     signal: AbortSignal,
@@ -369,7 +388,7 @@ export class Services {
     watchHealthy({
       check,
       probe: () =>
-        check ? probeOnce(check.probe, handle, check.timeoutMs) : Promise.resolve({ ok: true }),
+        check ? probeOnce(check.probe, target, check.timeoutMs) : Promise.resolve({ ok: true }),
       exited: handle.exited,
       signal,
       onProbe: (result, consecutiveFailures) => {
