@@ -118,6 +118,15 @@ export interface AgentSpec {
   healthCheck?: HealthCheck;
   /** What happens when the agent, run as a service, exits or turns unhealthy. Default `{ policy: 'no' }`. */
   restart?: RestartPolicySpec;
+  /**
+   * As a service: how many containers (or processes) run behind its name;
+   * undefined means 1. All join the run network with the service name as
+   * alias (Docker's embedded DNS answers with every replica) and
+   * `<name>-<i>` (1-based) each; the service is healthy when every replica
+   * is. A process agent with ports cannot have more than 1 (lint error
+   * `agent/replicas`): its port is fixed.
+   */
+  replicas?: number;
   resources: { limits: ResourceLimits };
 }
 

@@ -238,6 +238,7 @@ export function normalizeAgent(
   if (check) agent.healthCheck = check;
   const restart = restartPolicy(spec.restart);
   if (restart) agent.restart = restart;
+  if (typeof spec.replicas === 'number' && spec.replicas !== 1) agent.replicas = spec.replicas;
   const limits = obj(obj(spec.resources).limits);
   if (typeof limits.cpu === 'string' || typeof limits.cpu === 'number') {
     const nanoCpus = parseCpu(limits.cpu);

@@ -457,6 +457,20 @@ function checkProcessAgent(
   specPath: Path,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
+  if (
+    typeof spec.replicas === 'number' &&
+    spec.replicas > 1 &&
+    Array.isArray(spec.ports) &&
+    spec.ports.length > 0
+  ) {
+    out.push(
+      report(ctx, [...specPath, 'replicas'], 'value', {
+        code: 'agent/replicas',
+        message: `a process agent with ports cannot have ${spec.replicas} replicas: every replica would listen on the same port`,
+        hint: 'run it as a container ("image" or "build"), where each replica has its own address, or use replicas: 1',
+      }),
+    );
+  }
   if (Array.isArray(spec.volumes) && spec.volumes.length > 0) {
     out.push(
       report(ctx, [...specPath, 'volumes'], 'key', {

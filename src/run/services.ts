@@ -22,7 +22,7 @@
  */
 
 import { dirname, relative } from 'node:path';
-import type { AgentSpec } from '../config/model.js';
+import type { AgentSpec, HealthCheck } from '../config/model.js';
 import type { RunEvent } from '../core/events.js';
 import {
   EngineUnavailableError,
@@ -30,12 +30,13 @@ import {
   type ServiceHandle,
   type ServiceRunner,
 } from '../executors/types.js';
-import { type ProbeTarget, probeOnce } from '../health/probe.js';
+import { type ProbeResult, type ProbeTarget, probeOnce } from '../health/probe.js';
 import { waitHealthy } from '../health/wait-healthy.js';
 import { type WatchOutcome, watchHealthy } from '../health/watch.js';
 import type { ServiceNode } from '../plan/compile.js';
 import type { Clock } from './clock.js';
 import { OutputBatcher } from './output-batcher.js';
+import { ReplicaSet } from './replicas.js';
 import { errorMessage } from './step-attempts.js';
 
 /** A service's lifecycle state, with the data each state needs. */
@@ -175,35 +176,48 @@ export class Services {
           })
         : undefined;
       // A `log` probe: any line of this attempt's output (masked) matching the
-      // pattern, seen as the executor delivers it, not only the log tail.
+      // pattern, seen as the executor delivers it, not only the log tail; one
+      // flag per replica.
       const probeSpec = agent.healthCheck?.probe;
       const logPattern = probeSpec?.kind === 'log' ? new RegExp(probeSpec.pattern) : undefined;
-      let logMatched = false;
+      const count = agent.replicas ?? 1;
+      const logMatched: boolean[] = new Array(count).fill(false);
+      const replicas: ServiceHandle[] = [];
       let handle: ServiceHandle;
       try {
-        handle = await ctx.runnerFor(node).startService({
-          runId: ctx.runId,
-          name,
-          agent,
-          env,
-          logFile,
-          signal: controller.signal,
-          ...(ctx.redact ? { redact: ctx.redact } : {}),
-          ...(agent.runtime === 'docker' && Object.keys(ctx.secrets).length > 0
-            ? {
-                secretFiles: Object.entries(ctx.secrets).map(([n, value]) => ({ name: n, value })),
-              }
-            : {}),
-          ...(output || logPattern
-            ? {
-                onOutput: (stream, line) => {
-                  if (logPattern && !logMatched && logPattern.test(line)) logMatched = true;
-                  output?.add(stream, line);
-                },
-              }
-            : {}),
-        });
+        for (let i = 0; i < count; i += 1) {
+          const started = await ctx.runnerFor(node).startService({
+            runId: ctx.runId,
+            name,
+            ...(count > 1 ? { aliases: [`${name}-${i + 1}`] } : {}),
+            agent,
+            env,
+            logFile: i === 0 ? logFile : replicaLogFile(logFile, i + 1),
+            signal: controller.signal,
+            ...(ctx.redact ? { redact: ctx.redact } : {}),
+            ...(agent.runtime === 'docker' && Object.keys(ctx.secrets).length > 0
+              ? {
+                  secretFiles: Object.entries(ctx.secrets).map(([n, value]) => ({
+                    name: n,
+                    value,
+                  })),
+                }
+              : {}),
+            ...(output || logPattern
+              ? {
+                  onOutput: (stream, line) => {
+                    if (logPattern && !logMatched[i] && logPattern.test(line)) logMatched[i] = true;
+                    output?.add(stream, line);
+                  },
+                }
+              : {}),
+          });
+          replicas.push(started);
+        }
+        handle = count === 1 ? (replicas[0] as ServiceHandle) : new ReplicaSet(replicas);
       } catch (error) {
+        // The replicas that did start go with the one that did not.
+        await Promise.allSettled(replicas.map((r) => r.stop(0)));
         // Cancellation first: an aborted engine call (a build, a pull) can
         // look like a broken connection.
         if (controller.signal.aborted) {
@@ -227,23 +241,33 @@ export class Services {
         at: ctx.clock.now(),
         service: name,
         attempt,
-        endpoint: Object.entries(handle.endpoint.ports)
-          .map(([c, h]) => `${handle.endpoint.host}:${h}->${c}`)
+        endpoint: replicas
+          .flatMap((r) =>
+            Object.entries(r.endpoint.ports).map(([c, h]) => `${r.endpoint.host}:${h}->${c}`),
+          )
           .join(', '),
         handle:
           agent.runtime === 'process' ? { pid: Number(handle.id) } : { containerId: handle.id },
       });
-      const started = handle;
-      const target: ProbeTarget = {
-        probeAddress: (port) => started.probeAddress(port),
-        exec: (command, timeoutMs) => started.exec(command, timeoutMs),
-        logMatched: () => logMatched,
+      const targets: ProbeTarget[] = replicas.map((r, i) => ({
+        probeAddress: (port) => r.probeAddress(port),
+        exec: (command, timeoutMs) => r.exec(command, timeoutMs),
+        logMatched: () => logMatched[i] ?? false,
+      }));
+      // Healthy when every replica passes; the first failing one is named.
+      const probeAll = async (check: HealthCheck): Promise<ProbeResult> => {
+        for (const [i, t] of targets.entries()) {
+          const result = await probeOnce(check.probe, t, check.timeoutMs);
+          if (!result.ok)
+            return count > 1 ? { ok: false, error: `replica ${i + 1}: ${result.error}` } : result;
+        }
+        return { ok: true };
       };
       const check = agent.healthCheck;
       if (check) {
         const outcome = await waitHealthy({
           check,
-          probe: () => probeOnce(check.probe, target, check.timeoutMs),
+          probe: () => probeAll(check),
           exited: handle.exited,
           signal: controller.signal,
           onProbe: (result, info) => {
@@ -313,7 +337,7 @@ export class Services {
         attempt,
         durationMs: ctx.clock.now() - startedAt,
       });
-      this.watch(node, handle, target, attempt, restarts, watch.signal);
+      this.watch(node, handle, probeAll, attempt, restarts, watch.signal);
       return 'done';
     } finally {
       ctx.signal.removeEventListener('abort', abort);
@@ -352,7 +376,7 @@ export class Services {
   private watch(
     node: ServiceNode,
     handle: ServiceHandle,
-    target: ProbeTarget,
+    probe: (check: HealthCheck) => Promise<ProbeResult>,
     attempt: number,
     restarts: number,
     signal: AbortSignal,
@@ -387,8 +411,7 @@ export class Services {
     };
     watchHealthy({
       check,
-      probe: () =>
-        check ? probeOnce(check.probe, target, check.timeoutMs) : Promise.resolve({ ok: true }),
+      probe: () => (check ? probe(check) : Promise.resolve({ ok: true })),
       exited: handle.exited,
       signal,
       onProbe: (result, consecutiveFailures) => {
@@ -523,6 +546,13 @@ export function mayRestart(
 /** Delay before restart `n` (1-based), in ms: 100 ms doubling, at most 10 s (Docker's restart backoff, capped lower). */
 export function restartDelayMs(n: number): number {
   return Math.min(10_000, 100 * 2 ** Math.max(0, n - 1));
+}
+
+/** The log file of replica `i` (2 and up): `<attempt>.log` becomes `<attempt>.replica-<i>.log`. */
+function replicaLogFile(logFile: string, i: number): string {
+  return logFile.endsWith('.log')
+    ? `${logFile.slice(0, -4)}.replica-${i}.log`
+    : `${logFile}.replica-${i}`;
 }
 
 function describeAgent(agent: AgentSpec, baseDir: string): string {

@@ -138,7 +138,9 @@ export class DockerServiceRunner implements ServiceRunner {
               ...(nanoCpus !== undefined ? { NanoCpus: nanoCpus } : {}),
               ...(memoryBytes !== undefined ? { Memory: memoryBytes } : {}),
             },
-            NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [name] } } },
+            NetworkingConfig: {
+              EndpointsConfig: { [network]: { Aliases: [name, ...(spec.aliases ?? [])] } },
+            },
           }),
         );
       } catch (error) {

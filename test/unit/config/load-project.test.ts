@@ -227,6 +227,7 @@ describe('every field of the model is reachable from the file format', async () 
     volumes: true,
     healthCheck: true,
     restart: true,
+    replicas: true,
     resources: true,
   } satisfies Record<keyof AgentSpec, true>;
   const stepKeys = {

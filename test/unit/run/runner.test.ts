@@ -422,6 +422,25 @@ describe('the runner, with fakes', () => {
     expect(t.seen.filter((e) => e.type === 'service.restarting')).toHaveLength(1);
   });
 
+  it('replicas: 2 starts two handles behind one service; steps get every URL and both are stopped', async () => {
+    const services = new FakeServices();
+    const p = plan([step('uses-api', { needs: ['api'] })], ['api']);
+    const node = p.nodes.find((n) => n.kind === 'service');
+    if (node?.kind !== 'service') throw new Error('no service');
+    node.service.agent.replicas = 2;
+    const t = setup(p, new FakeSteps(), services);
+    const result = await t.run();
+    expect(result.status).toBe('succeeded');
+    expect(services.started).toEqual(['api', 'api']);
+    expect(services.stopped).toEqual(['api', 'api']);
+    expect(t.steps.calls[0]?.env).toMatchObject({
+      AGENT_SERVICE_API_URL: 'http://127.0.0.1:49000',
+      AGENT_SERVICE_API_URLS: 'http://127.0.0.1:49000,http://127.0.0.1:49000',
+    });
+    const starting = t.seen.find((e) => e.type === 'service.starting');
+    expect(starting?.type === 'service.starting' && starting.logFile).toMatch(/1\.log$/);
+  });
+
   it('resume reuses what succeeded unchanged and reruns the failed step and what it blocked', async () => {
     const steps = new FakeSteps({ b: [{ exitCode: 1 }, { exitCode: 0 }] });
     const t = setup(
