@@ -184,6 +184,37 @@ ${restart}  steps:
     expect(detectedMs).toBeLessThan(2 * INTERVAL_MS);
   });
 
+  it('that stops answering is unhealthy after retries probes and restarted by on-failure', async () => {
+    // Stops listening after 2.5 s but keeps running: only the probe can tell.
+    const deaf = `const s = require('http').createServer((q, r) => r.end('ok')).listen(8080, () => console.log('listening')); setTimeout(() => { console.log('died-at', Date.now()); s.close(); }, 2500); setInterval(() => {}, 1000); process.on('SIGTERM', () => process.exit(0))`;
+    const { result, events } = await runYaml(`${header('deaf-container')}spec:
+  services:
+    api:
+      image: local/node:20
+      command: [node, -e, ${JSON.stringify(deaf)}]
+      ports: ["8080"]
+      healthCheck:
+        tcp: { port: 8080 }
+        interval: ${INTERVAL_MS}ms
+        timeout: 300ms
+        retries: 2
+      restart: { policy: on-failure, maxRetries: 1 }
+  steps:
+    wait:
+      needs: [api]
+      run: sleep 4
+`);
+    expect(result.status, result.error).toBe('succeeded');
+    const restarting = events.find((e) => e.type === 'service.restarting');
+    expect(restarting).toMatchObject({ attempt: 1, reason: 'unhealthy', restart: 1 });
+    expect(restarting?.type === 'service.restarting' && restarting.error).toMatch(
+      /became unhealthy while steps still needed it: 2 probes in a row failed: tcp .*ECONNREFUSED/,
+    );
+    const detectedMs = (restarting?.at ?? 0) - diedAt(events);
+    console.log(`docker service unhealthy (retries 2) detected after ${detectedMs} ms`);
+    expect(detectedMs).toBeLessThan(3 * INTERVAL_MS + 500);
+  });
+
   it('is restarted by on-failure, recorded as a second attempt', async () => {
     const { result, events } = await runYaml(
       workflow('      restart: { policy: on-failure, maxRetries: 1 }\n'),
