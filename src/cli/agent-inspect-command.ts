@@ -79,7 +79,11 @@ function lines(agent: InspectedAgent, cwd: string): string[] {
         ? `http :${h.probe.port}${h.probe.path}`
         : h.probe.kind === 'tcp'
           ? `tcp :${h.probe.port}`
-          : `command ${formatCommand(h.probe.command)}`;
+          : h.probe.kind === 'command'
+            ? `command ${formatCommand(h.probe.command)}`
+            : h.probe.kind === 'file'
+              ? `file ${h.probe.path}`
+              : `log /${h.probe.pattern}/`;
     out.push(
       `  health       ${probe} every ${formatDuration(h.intervalMs)}, timeout ${formatDuration(h.timeoutMs)}, ${h.retries} retries, start period ${formatDuration(h.startPeriodMs)}`,
     );

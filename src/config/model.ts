@@ -51,11 +51,21 @@ export interface VolumeMount {
   readOnly: boolean;
 }
 
-/** What a health check probes. Ports are the container's (or the process service's) ports. */
+/**
+ * What a health check probes. Ports are the container's (or the process service's) ports.
+ *
+ * - `file`: ok when `path` exists (`test -f`, inside the container, or on the
+ *   host in the service's working directory for a process service);
+ * - `log`: ok once a line of the service's output (stdout or stderr, masked)
+ *   matches `pattern`, a JavaScript regular expression (checked at lint);
+ *   the match is kept, so the probe keeps passing after it.
+ */
 export type ProbeSpec =
   | { kind: 'http'; path: string; port: number; status: number }
   | { kind: 'tcp'; port: number }
-  | { kind: 'command'; command: string[] };
+  | { kind: 'command'; command: string[] }
+  | { kind: 'file'; path: string }
+  | { kind: 'log'; pattern: string };
 
 /**
  * A health check with docker compose semantics: probes run every `intervalMs`
@@ -182,6 +192,34 @@ export interface AgentSpec {
    * (compose's `stop_grace_period`). Undefined: 10 000 (10 s).
    */
   stopGracePeriodMs?: number;
+  /** What happens when the agent, run as a service, exits or turns unhealthy. Default `{ policy: 'no' }`. */
+  restart?: RestartPolicySpec;
+  /**
+   * As a service: how many containers (or processes) run behind its name;
+   * undefined means 1. All join the run network with the service name as
+   * alias (Docker's embedded DNS answers with every replica) and
+   * `<name>-<i>` (1-based) each; the service is healthy when every replica
+   * is. A process agent with ports cannot have more than 1 (lint error
+   * `agent/replicas`): its port is fixed.
+   */
+  replicas?: number;
+}
+
+/**
+ * A service's restart policy, after docker compose's `restart: on-failure[:max-retries]`:
+ *
+ * - `no` (the default): a service that exits or turns unhealthy while steps
+ *   need it fails the run;
+ * - `on-failure`: it is stopped and started again, as a new attempt, at most
+ *   `maxRetries` times in a run session (default 3, see
+ *   {@link RESTART_DEFAULTS} in `normalize.ts`). Unlike Docker, which restarts
+ *   only exited containers, turning unhealthy also counts as a failure
+ *   (Kubernetes' liveness probe); an exit with code 0 does not (Docker).
+ */
+export interface RestartPolicySpec {
+  policy: 'no' | 'on-failure';
+  /** Restarts allowed after the first attempt; 0 with `on-failure` restarts nothing. */
+  maxRetries: number;
 }
 
 /** Retry policy of a step. Backoff: initial × factor^(attempt-1), capped at max, with jitter. */

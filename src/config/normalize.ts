@@ -16,6 +16,7 @@ import type {
   MatrixValue,
   PortMapping,
   ProbeSpec,
+  RestartPolicySpec,
   RetryPolicy,
   SecuritySpec,
   ServiceSpec,
@@ -33,6 +34,14 @@ export const HEALTH_CHECK_DEFAULTS = {
   retries: 3,
   startPeriodMs: 0,
 } as const;
+
+/**
+ * Restart defaults: no restart; with `policy: on-failure` and no
+ * `maxRetries`, 3 restarts. Docker's `on-failure` without a count restarts
+ * forever and Kubernetes always restarts (with backoff); a run that waits on
+ * a crash-looping service should end, so the count is bounded.
+ */
+export const RESTART_DEFAULTS = { policy: 'no', maxRetries: 3 } as const;
 
 /** Retry defaults: one attempt; backoff 1s, doubling, at most 30s (graphile-worker / GitHub Actions retry actions). */
 export const RETRY_DEFAULTS: RetryPolicy = {
@@ -152,6 +161,10 @@ function healthCheck(ctx: NormalizeContext, at: Path, value: unknown): HealthChe
     };
   } else if (o.tcp !== undefined) {
     probe = { kind: 'tcp', port: Number(obj(o.tcp).port) };
+  } else if (typeof o.file === 'string') {
+    probe = { kind: 'file', path: o.file };
+  } else if (o.log !== undefined) {
+    probe = { kind: 'log', pattern: String(obj(o.log).pattern) };
   } else {
     probe = { kind: 'command', command: argv(ctx, [...at, 'command'], o.command) ?? [] };
   }
@@ -161,6 +174,15 @@ function healthCheck(ctx: NormalizeContext, at: Path, value: unknown): HealthChe
     timeoutMs: duration(o.timeout) ?? HEALTH_CHECK_DEFAULTS.timeoutMs,
     retries: typeof o.retries === 'number' ? o.retries : HEALTH_CHECK_DEFAULTS.retries,
     startPeriodMs: duration(o.startPeriod) ?? HEALTH_CHECK_DEFAULTS.startPeriodMs,
+  };
+}
+
+function restartPolicy(value: unknown): RestartPolicySpec | undefined {
+  if (value === undefined || value === null) return undefined;
+  const o = obj(value);
+  return {
+    policy: o.policy === 'on-failure' ? 'on-failure' : RESTART_DEFAULTS.policy,
+    maxRetries: typeof o.maxRetries === 'number' ? o.maxRetries : RESTART_DEFAULTS.maxRetries,
   };
 }
 
@@ -219,6 +241,9 @@ export function normalizeAgent(
   const requests = obj(obj(spec.resources).requests);
   if (Object.keys(requests).length > 0) agent.resources.requests = quantities(requests);
   containerFields(spec, agent);
+  const restart = restartPolicy(spec.restart);
+  if (restart) agent.restart = restart;
+  if (typeof spec.replicas === 'number' && spec.replicas !== 1) agent.replicas = spec.replicas;
   return agent;
 }
 

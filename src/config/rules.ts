@@ -332,6 +332,9 @@ export function checkAgentSpec(ctx: RuleContext, spec: unknown, specPath: Path):
     ...checkDurations(ctx, spec.healthCheck, [...specPath, 'healthCheck'], HEALTH_CHECK_DURATIONS),
   );
   out.push(...checkDurations(ctx, spec, specPath, STOP_GRACE_DURATION));
+  out.push(
+    ...checkLogPattern(ctx, spec.healthCheck, [...specPath, 'healthCheck', 'log', 'pattern']),
+  );
 
   const isDocker =
     runtime === 'docker' || (runtime === undefined && (has('image') || has('build')));
@@ -348,6 +351,23 @@ export function checkAgentSpec(ctx: RuleContext, spec: unknown, specPath: Path):
     (runtime === undefined && !has('image') && !has('build') && has('command'));
   if (isProcess) out.push(...checkProcessAgent(ctx, spec, specPath));
   return out;
+}
+
+/** A `healthCheck.log.pattern` that is not a valid JavaScript regular expression. */
+function checkLogPattern(ctx: RuleContext, check: unknown, at: Path): Diagnostic[] {
+  if (!isObject(check) || !isObject(check.log) || typeof check.log.pattern !== 'string') return [];
+  try {
+    new RegExp(check.log.pattern);
+    return [];
+  } catch (error) {
+    return [
+      report(ctx, at, 'value', {
+        code: 'agent/log-pattern',
+        message: `log pattern is not a valid regular expression: ${(error as Error).message}`,
+        hint: 'JavaScript syntax, without slashes or flags; escape a literal ( [ { . * + ? with a backslash',
+      }),
+    ];
+  }
 }
 
 /** A duration field that must not be 0, and the hint that says what 0 would do. */
@@ -611,6 +631,20 @@ function checkProcessAgent(
   specPath: Path,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
+  if (
+    typeof spec.replicas === 'number' &&
+    spec.replicas > 1 &&
+    Array.isArray(spec.ports) &&
+    spec.ports.length > 0
+  ) {
+    out.push(
+      report(ctx, [...specPath, 'replicas'], 'value', {
+        code: 'agent/replicas',
+        message: `a process agent with ports cannot have ${spec.replicas} replicas: every replica would listen on the same port`,
+        hint: 'run it as a container ("image" or "build"), where each replica has its own address, or use replicas: 1',
+      }),
+    );
+  }
   if (Array.isArray(spec.volumes) && spec.volumes.length > 0) {
     out.push(
       report(ctx, [...specPath, 'volumes'], 'key', {

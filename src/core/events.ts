@@ -108,7 +108,41 @@ export type RunEvent =
       endpoint: string;
       handle: AttemptHandle;
     })
-  | (Base & { type: 'service.probe_failed'; service: string; error: string; counted: boolean })
+  | (Base & {
+      type: 'service.probe_failed';
+      service: string;
+      error: string;
+      counted: boolean;
+      /**
+       * True for a probe of a service that was already healthy (the watch
+       * that runs while steps need it); absent while it is starting.
+       */
+      watching?: boolean;
+      /** Counted failures in a row, this one included (`retries` of them make it unhealthy). */
+      consecutiveFailures?: number;
+    })
+  | (Base & {
+      /**
+       * The attempt `attempt` of a service with `restart: { policy: on-failure }`
+       * exited with a non-zero code or turned unhealthy and is stopped; a
+       * `service.starting` with `attempt + 1` follows after `delayMs`.
+       */
+      type: 'service.restarting';
+      service: string;
+      /** The attempt that ended. */
+      attempt: number;
+      reason: 'exited' | 'unhealthy';
+      /** One line: the exit code or the last probe error. */
+      error: string;
+      /** The exit code, for `reason: exited` (null when killed by a signal). */
+      exitCode?: number | null;
+      /** 1-based number of this restart in the session (at most `maxRetries`). */
+      restart: number;
+      /** Wait before the next start, in ms (Docker's backoff: 100 ms, doubling). */
+      delayMs: number;
+      /** The ended attempt's last lines of output. */
+      logTail?: string[];
+    })
   | (Base & {
       type: 'service.status';
       service: string;
@@ -206,6 +240,7 @@ export const RUN_EVENT_TYPES: readonly RunEventType[] = [
   'service.starting',
   'service.started',
   'service.probe_failed',
+  'service.restarting',
   'service.status',
   'service.output',
   'step.started',

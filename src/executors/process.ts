@@ -40,6 +40,7 @@ import { watchAttempt } from './attempt-watch.js';
 import { ExecTimeoutError } from './errors.js';
 import { MAX_LINE_BYTES, maskText, type OutputSink, openOutputSink, RingBuffer } from './output.js';
 import { prepareOutputFile } from './output-file.js';
+import { firstPortInUse } from './port-check.js';
 import {
   ENV_ATTEMPT,
   ENV_RUN_ID,
@@ -454,8 +455,13 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
    * 127.0.0.1. `spec.secretFiles` are ignored; `spec.redact` masks its
    * output, `logTail` and the output of its command probes.
    *
+   * Before it starts, every TCP port of the agent must be free on 127.0.0.1
+   * (`port-check.ts`): a health check would otherwise pass against the
+   * program already holding it.
+   *
    * @throws ServiceStartError when the agent has no command, the working
-   *   directory is missing or the command cannot be started.
+   *   directory is missing, one of its TCP ports is already in use, or the
+   *   command cannot be started.
    * @throws the signal's reason when `spec.signal` is already aborted.
    */
   async startService(spec: ServiceStartSpec): Promise<ServiceHandle> {
@@ -468,6 +474,14 @@ export class ProcessExecutor implements StepExecutor, ServiceRunner {
     const workdirProblem = await checkWorkdir(cwd);
     if (workdirProblem !== undefined) {
       throw new ServiceStartError(`service "${spec.name}": ${workdirProblem}`);
+    }
+    const taken = await firstPortInUse(
+      agent.ports.filter((p) => p.protocol === 'tcp').map((p) => p.container),
+    );
+    if (taken !== undefined) {
+      throw new ServiceStartError(
+        `port ${taken} is already in use on 127.0.0.1: another program listens there, and the health check would pass against it; stop it or give the service another port`,
+      );
     }
     const env = { ...this.baseEnv, ...spec.env, [ENV_RUN_ID]: spec.runId };
     const ring = new RingBuffer(this.logTailLines);

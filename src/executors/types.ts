@@ -182,6 +182,11 @@ export interface ServiceStartSpec {
   runId: string;
   /** Service name; also its DNS alias on the run network. */
   name: string;
+  /**
+   * Docker services: more DNS aliases on the run network besides `name`
+   * (`<name>-<i>` for each of several replicas). Process services ignore it.
+   */
+  aliases?: string[];
   agent: AgentSpec;
   /** Environment resolved for this run (`from: env` already looked up). */
   env: Record<string, string>;

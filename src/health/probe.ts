@@ -14,8 +14,14 @@ import { EngineUnavailableError } from '../executors/types.js';
 /** The outcome of one probe. `error` is one line, e.g. `GET http://127.0.0.1:49153/health: expected status 200, got 503`. */
 export type ProbeResult = { ok: true } | { ok: false; error: string };
 
-/** The part of a {@link ServiceHandle} a probe uses. */
-export type ProbeTarget = Pick<ServiceHandle, 'probeAddress' | 'exec'>;
+/**
+ * The part of a {@link ServiceHandle} a probe uses, plus, for `log` probes,
+ * whether a line of the service's output matched so far (the caller watches
+ * the output: see `run/services.ts`).
+ */
+export type ProbeTarget = Pick<ServiceHandle, 'probeAddress' | 'exec'> & {
+  logMatched?: () => boolean;
+};
 
 /**
  * Runs one probe against a service.
@@ -25,6 +31,9 @@ export type ProbeTarget = Pick<ServiceHandle, 'probeAddress' | 'exec'>;
  * - `tcp`: ok when a TCP connection to `probeAddress(port)` is accepted.
  * - `command`: runs the command where compose would (inside the container, or
  *   locally for a process service, via `handle.exec`); ok on exit code 0.
+ * - `file`: `test -f <path>` the same way (in the container, or on the host
+ *   in the process service's working directory); ok when it exists.
+ * - `log`: ok when `handle.logMatched()` says a line matched.
  *
  * @param timeoutMs a probe that takes longer fails with `timed out after <ms> ms`.
  * @returns never rejects; failures are `{ok: false, error}`.
@@ -41,6 +50,12 @@ export async function probeOnce(
       return probeTcp(probe, handle, timeoutMs);
     case 'command':
       return probeCommand(probe, handle, timeoutMs);
+    case 'file':
+      return probeFile(probe, handle, timeoutMs);
+    case 'log':
+      return handle.logMatched?.()
+        ? { ok: true }
+        : { ok: false, error: `no line of output matched /${probe.pattern}/ yet` };
   }
 }
 
@@ -163,4 +178,23 @@ async function probeCommand(
     if (error instanceof EngineUnavailableError) throw error;
     return { ok: false, error: `command failed: ${describeError(error, timeoutMs)}` };
   }
+}
+
+async function probeFile(
+  probe: Extract<ProbeSpec, { kind: 'file' }>,
+  handle: ProbeTarget,
+  timeoutMs: number,
+): Promise<ProbeResult> {
+  const result = await probeCommand(
+    { kind: 'command', command: ['test', '-f', probe.path] },
+    handle,
+    timeoutMs,
+  );
+  if (result.ok) return result;
+  return {
+    ok: false,
+    error: /^command exited 1$/.test(result.error)
+      ? `file ${probe.path} does not exist`
+      : `file ${probe.path}: ${result.error}`,
+  };
 }

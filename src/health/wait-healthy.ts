@@ -164,7 +164,7 @@ export async function waitHealthy(options: WaitHealthyOptions): Promise<HealthOu
  * Runs a probe, turning a rejection (a bug in the probe) into a failed
  * result; an `EngineUnavailableError` (the engine went away) is rethrown.
  */
-async function safeProbe(probe: () => Promise<ProbeResult>): Promise<ProbeResult> {
+export async function safeProbe(probe: () => Promise<ProbeResult>): Promise<ProbeResult> {
   try {
     return await probe();
   } catch (error) {
@@ -174,7 +174,10 @@ async function safeProbe(probe: () => Promise<ProbeResult>): Promise<ProbeResult
 }
 
 /** Resolves with the promise's value, or undefined as soon as `signal` aborts. */
-function untilInterrupted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+export function untilInterrupted<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+): Promise<T | undefined> {
   if (signal.aborted) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const onAbort = (): void => resolve(undefined);

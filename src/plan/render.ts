@@ -245,6 +245,10 @@ function formatProbe(probe: ProbeSpec): string {
       return `tcp :${probe.port}`;
     case 'command':
       return `command ${formatCommand(probe.command)}`;
+    case 'file':
+      return `file ${probe.path}`;
+    case 'log':
+      return `log /${probe.pattern}/`;
   }
 }
 

@@ -146,6 +146,7 @@ export class JunitReporter implements Reporter {
       case 'service.starting':
       case 'service.started':
       case 'service.probe_failed':
+      case 'service.restarting':
       case 'step.started':
       case 'step.retrying':
         return;

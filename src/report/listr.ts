@@ -91,6 +91,13 @@ export class ListrReporter implements Reporter {
           event.endpoint,
         );
         return;
+      case 'service.restarting':
+        this.update(
+          event.service,
+          `service ${event.service} · restarting (${event.restart})`,
+          event.error,
+        );
+        return;
       case 'service.probe_failed':
         this.update(
           event.service,

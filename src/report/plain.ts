@@ -45,6 +45,14 @@ export function formatEventPlain(event: StoredEvent, cwd: string): string[] {
       return [
         `service ${event.service}: health check failed${event.counted ? '' : ' (start period, not counted)'}: ${event.error}`,
       ];
+    case 'service.restarting': {
+      const lines = [
+        `service ${event.service}: attempt ${event.attempt} ${event.reason === 'exited' ? 'exited' : 'is unhealthy'}, restarting (${event.restart}) in ${formatMs(event.delayMs)}: ${event.error}`,
+      ];
+      for (const l of event.logTail ?? [])
+        lines.push(`service ${event.service} | ${sanitizeOutputLine(l)}`);
+      return lines;
+    }
     case 'service.status': {
       const lines = [
         `service ${event.service}: ${event.status}${event.durationMs !== undefined ? ` in ${formatMs(event.durationMs)}` : ''}${event.error ? `: ${event.error}` : ''}`,

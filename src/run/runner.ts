@@ -33,6 +33,7 @@ import {
 import { type Clock, systemClock } from './clock.js';
 import { Journal } from './journal.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { ReplicaSet } from './replicas.js';
 import { decideCondition, ResolveError, resolveStep } from './resolve.js';
 import { decideSession, type SessionDecision } from './resume.js';
 import { RunRuntimes } from './runtimes.js';
@@ -307,6 +308,7 @@ class Execution {
       signal: this.stepSignal,
       onFailure: (error) => this.fail(error),
       wake: () => this.wake(),
+      track: (task) => this.track(task),
       onFatal: (error) => this.onFatal(error),
     });
     let began = false;
@@ -382,6 +384,10 @@ class Execution {
         return;
       case 'service.status':
         this.states.set(e.service, e.status);
+        return;
+      case 'service.restarting':
+        // Steps already running go on; new ones wait until it is healthy again.
+        this.states.set(e.service, 'starting');
         return;
       case 'step.started':
         this.states.set(e.step, 'running');
@@ -911,6 +917,9 @@ function serviceVariablePrefix(name: string): string {
  * `AGENT_SERVICE_<NAME>_HOST / _PORT / _URL / _PORT_<n>` for a step that
  * needs a service: the service name and container ports for container steps
  * (they share the run network), the published host ports for process steps.
+ * `_URLS` lists every replica's URL, comma-separated (the first is `_URL`'s
+ * replica): `http://<name>-<i>:<port>` in containers, the published ports
+ * from the host.
  */
 function serviceVariables(
   name: string,
@@ -930,6 +939,16 @@ function serviceVariables(
   if (first) {
     env[`${prefix}_PORT`] = String(portOf(first.container));
     env[`${prefix}_URL`] = `http://${host}:${portOf(first.container)}`;
+    // Every replica's address: its own alias `<name>-<i>` on the run network,
+    // or its published port.
+    const replicas = handle instanceof ReplicaSet ? handle.replicas : [handle];
+    env[`${prefix}_URLS`] = replicas
+      .map((r, i) =>
+        inContainer
+          ? `http://${replicas.length > 1 ? `${name}-${i + 1}` : name}:${first.container}`
+          : `http://${r.endpoint.host}:${r.endpoint.ports[first.container] ?? first.container}`,
+      )
+      .join(',');
   }
   return env;
 }

@@ -194,6 +194,19 @@ export function eventEffects(event: RunEvent): Effect[] {
           patch: handlePatch(event.handle),
         },
       ];
+    case 'service.restarting':
+      // The ended attempt is closed as failed; the service waits for its next
+      // attempt (`service.starting` inserts it).
+      return [
+        {
+          op: 'updateAttempt',
+          runId,
+          stepId: event.service,
+          attempt: event.attempt,
+          patch: { status: 'failed', finishedAt: at, error: event.error },
+        },
+        { op: 'updateStep', runId, stepId: event.service, patch: { status: 'starting' } },
+      ];
     case 'service.status': {
       const terminal = event.status !== 'healthy';
       const effects: Effect[] = [

@@ -180,6 +180,11 @@ export interface ServiceCreateContext {
   network: string;
   /** The service's environment, resolved for this run. */
   env: Record<string, string>;
+  /**
+   * More DNS aliases on the run network (`<name>-<i>` for replica i of
+   * several); the first also names the container, so replicas do not clash.
+   */
+  aliases?: string[];
 }
 
 /**
@@ -204,11 +209,11 @@ export function serviceCreateOptions(
     bindings.push({ HostIp: '', HostPort: port.host === 0 ? '' : String(port.host) });
     portBindings[key] = bindings;
   }
-  const net = networkOptions(ctx.network, [ctx.name], agent.network);
+  const net = networkOptions(ctx.network, [ctx.name, ...(ctx.aliases ?? [])], agent.network);
   const user = userOf(agent.security);
   const graceMs = agent.stopGracePeriodMs ?? DEFAULT_STOP_GRACE_PERIOD_MS;
   return {
-    name: serviceContainerName(ctx.runId, ctx.name),
+    name: serviceContainerName(ctx.runId, ctx.aliases?.[0] ?? ctx.name),
     Image: ctx.image,
     ...(agent.command !== undefined ? { Cmd: agent.command } : {}),
     ...(agent.workdir !== undefined ? { WorkingDir: agent.workdir } : {}),

@@ -114,6 +114,7 @@ export class DockerServiceRunner implements ServiceRunner {
         image,
         network,
         env: spec.env,
+        ...(spec.aliases !== undefined ? { aliases: spec.aliases } : {}),
       });
       try {
         container = await createNamedContainer(this.engine, options);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -318,6 +319,45 @@ describe('ProcessExecutor services', () => {
     handles.push(handle);
     expect(await handle.exited).toEqual({ exitCode: 7 });
     await waitFor(() => handle.logTail(1).includes('bye'));
+  });
+
+  test('a port another program already listens on is refused before the service starts', async () => {
+    // A real listener that would pass the service's tcp and http probes.
+    const squatter = createHttpServer((_req, res) => res.end('ok\n'));
+    await new Promise<void>((done) => squatter.listen(0, '127.0.0.1', done));
+    const address = squatter.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const started = Date.now();
+      await expect(
+        executor.startService({
+          runId: 'run-process',
+          name: 'web',
+          agent: processAgent([process.execPath, join(fixtures, 'http-server.mjs')], port),
+          env: { PORT: String(port) },
+          logFile: join(dir, 'services', 'squatted.log'),
+          signal: new AbortController().signal,
+        }),
+      ).rejects.toThrow(
+        new ServiceStartError(
+          `port ${port} is already in use on 127.0.0.1: another program listens there, and the health check would pass against it; stop it or give the service another port`,
+        ),
+      );
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      await new Promise((done) => squatter.close(done));
+    }
+    // Free again: the same service starts.
+    const handle = await executor.startService({
+      runId: 'run-process',
+      name: 'web',
+      agent: processAgent([process.execPath, join(fixtures, 'http-server.mjs')], port),
+      env: { PORT: String(port) },
+      logFile: join(dir, 'services', 'unsquatted.log'),
+      signal: new AbortController().signal,
+    });
+    handles.push(handle);
+    await waitFor(() => handle.logTail(1).includes(`listening on ${port}`));
   });
 
   test('a missing command or workdir is a ServiceStartError', async () => {

@@ -246,6 +246,8 @@ describe('every field of the model is reachable from the file format', async () 
     environment: true,
     volumes: true,
     healthCheck: true,
+    restart: true,
+    replicas: true,
     resources: true,
     pull: true,
     security: true,

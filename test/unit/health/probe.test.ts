@@ -130,3 +130,38 @@ describe('probeOnce against a port proxy whose backend is not listening yet', ()
     }
   });
 });
+
+describe('probeOnce: file and log probes', () => {
+  test('file runs test -f where command probes run; a missing file says so', async () => {
+    const calls: string[][] = [];
+    const exists = target(async (command) => {
+      calls.push(command);
+      return { exitCode: 0, output: '' };
+    });
+    expect(await probeOnce({ kind: 'file', path: '/tmp/ready' }, exists, 500)).toEqual({
+      ok: true,
+    });
+    expect(calls).toEqual([['test', '-f', '/tmp/ready']]);
+    const missing = target(async () => ({ exitCode: 1, output: '' }));
+    expect(await probeOnce({ kind: 'file', path: '/tmp/ready' }, missing, 500)).toEqual({
+      ok: false,
+      error: 'file /tmp/ready does not exist',
+    });
+    const noTest = target(async () => ({ exitCode: 127, output: 'sh: test: not found' }));
+    expect(await probeOnce({ kind: 'file', path: 'ready' }, noTest, 500)).toEqual({
+      ok: false,
+      error: 'file ready: command exited 127: sh: test: not found',
+    });
+  });
+
+  test('log passes once the caller saw a matching line', async () => {
+    let matched = false;
+    const t = { ...target(), logMatched: () => matched };
+    expect(await probeOnce({ kind: 'log', pattern: 'ready' }, t, 500)).toEqual({
+      ok: false,
+      error: 'no line of output matched /ready/ yet',
+    });
+    matched = true;
+    expect(await probeOnce({ kind: 'log', pattern: 'ready' }, t, 500)).toEqual({ ok: true });
+  });
+});

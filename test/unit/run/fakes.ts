@@ -94,23 +94,37 @@ export class FakeSteps {
   }
 }
 
-/** Services that start at once (or fail to), with no health check needed. */
+/** Services that start at once (or fail to), with no health check needed; `crash` makes one exit. */
 export class FakeServices {
   readonly started: string[] = [];
   readonly stopped: string[] = [];
+  /** Resolves the `exited` of the latest handle of each service. */
+  private readonly exits = new Map<string, (info: { exitCode: number | null }) => void>();
+  /** Called after every start, e.g. to wait for a restart. */
+  onStart?: (name: string, count: number) => void;
 
   constructor(private readonly failing: ReadonlySet<string> = new Set()) {}
+
+  /** The latest started handle of `name` exits on its own with `exitCode`. */
+  crash(name: string, exitCode: number | null): void {
+    this.exits.get(name)?.({ exitCode });
+  }
 
   async startService(spec: ServiceStartSpec): Promise<ServiceHandle> {
     if (this.failing.has(spec.name)) throw new Error('command not found: nope');
     this.started.push(spec.name);
     const stopped = this.stopped;
+    const exited = new Promise<{ exitCode: number | null }>((resolve) =>
+      this.exits.set(spec.name, resolve),
+    );
+    const count = this.started.filter((n) => n === spec.name).length;
+    queueMicrotask(() => this.onStart?.(spec.name, count));
     return {
       name: spec.name,
       endpoint: { host: '127.0.0.1', ports: { 8080: 49_000 } },
       id: '4242',
-      exited: new Promise(() => {}),
-      logTail: () => [],
+      exited,
+      logTail: () => [`${spec.name} attempt ${count}: listening`, 'segfault'],
       exec: async () => ({ exitCode: 0, output: '' }),
       probeAddress: (port) => ({ host: '127.0.0.1', port }),
       stop: async () => {

@@ -6,7 +6,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import type { WorkflowSpec } from '../../../src/config/model.js';
+import type { AgentSpec, WorkflowSpec } from '../../../src/config/model.js';
 import type { StoredEvent } from '../../../src/core/events.js';
 import { compilePlan, type Plan } from '../../../src/plan/compile.js';
 import { runWorkflow } from '../../../src/run/runner.js';
@@ -43,7 +43,11 @@ function step(
   };
 }
 
-function plan(steps: WorkflowSpec['steps'][string][], services: string[] = []): Plan {
+function plan(
+  steps: WorkflowSpec['steps'][string][],
+  services: string[] = [],
+  restart?: AgentSpec['restart'],
+): Plan {
   return compilePlan({
     kind: 'Workflow',
     name: 'w',
@@ -71,6 +75,7 @@ function plan(steps: WorkflowSpec['steps'][string][], services: string[] = []): 
             environment: [],
             volumes: [],
             resources: { limits: {} },
+            ...(restart ? { restart } : {}),
           },
         },
       ]),
@@ -95,6 +100,12 @@ function setup(p: Plan, steps = new FakeSteps(), services = new FakeServices()) 
       ...extra,
     });
   return { store, clock, executors, seen, run, steps };
+}
+
+/** Waits (real time, a few ms at a time) until `check` holds; fails after 2 s. */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !check(); i += 1) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
 }
 
 describe('the runner, with fakes', () => {
@@ -299,6 +310,135 @@ describe('the runner, with fakes', () => {
       AGENT_SERVICE_API_PORT: '49000',
       AGENT_SERVICE_API_URL: 'http://127.0.0.1:49000',
     });
+  });
+
+  it('a service that exits after it became healthy fails the run with its last lines, and the running step is cancelled or ends', async () => {
+    const services = new FakeServices();
+    let finish!: (code: number) => void;
+    const steps = new FakeSteps({
+      'uses-api': [{ until: new Promise<number>((r) => (finish = r)) }],
+    });
+    const t = setup(
+      plan([step('uses-api', { needs: ['api'] }), step('after', { needs: ['uses-api'] })], ['api']),
+      steps,
+      services,
+    );
+    const started = steps.nextStart();
+    const running = t.run();
+    await started;
+    services.crash('api', 139);
+    await until(() => t.seen.some((e) => e.type === 'service.status' && e.status === 'failed'));
+    finish(0);
+    const result = await running;
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe('service "api" exited with code 139 while steps still needed it');
+    const failed = t.seen.find((e) => e.type === 'service.status' && e.status === 'failed');
+    expect(failed).toMatchObject({ attempt: 1, logTail: ['api attempt 1: listening', 'segfault'] });
+    expect(t.seen.some((e) => e.type === 'service.restarting')).toBe(false);
+    expect(services.started).toEqual(['api']);
+  });
+
+  it('a service restarted by on-failure is recorded as a second attempt; new steps wait until it is healthy again', async () => {
+    const services = new FakeServices();
+    let finish!: (code: number) => void;
+    const steps = new FakeSteps({
+      first: [{ until: new Promise<number>((r) => (finish = r)) }],
+    });
+    const t = setup(
+      plan(
+        [step('first', { needs: ['api'] }), step('second', { needs: ['api', 'first'] })],
+        ['api'],
+        { policy: 'on-failure', maxRetries: 3 },
+      ),
+      steps,
+      services,
+    );
+    const started = steps.nextStart();
+    const running = t.run();
+    await started;
+    const restarted = new Promise<void>((resolve) => {
+      services.onStart = (_n, count) => count === 2 && resolve();
+    });
+    services.crash('api', 1);
+    await restarted;
+    finish(0);
+    const result = await running;
+    expect(result.status).toBe('succeeded');
+    expect(services.started).toEqual(['api', 'api']);
+    const restarting = t.seen.find((e) => e.type === 'service.restarting');
+    expect(restarting).toMatchObject({
+      service: 'api',
+      attempt: 1,
+      reason: 'exited',
+      exitCode: 1,
+      restart: 1,
+      delayMs: 100,
+      error: 'service "api" exited with code 1 while steps still needed it',
+    });
+    const starting = t.seen.filter((e) => e.type === 'service.starting');
+    expect(starting.map((e) => e.type === 'service.starting' && e.attempt)).toEqual([1, 2]);
+    const attempts = await t.store.getAttempts(result.runId, 'api');
+    expect(attempts.map((a) => [a.attempt, a.status])).toEqual([
+      [1, 'failed'],
+      [2, 'succeeded'],
+    ]);
+    // `second` started only after attempt 2 was healthy.
+    const order = t.seen
+      .filter(
+        (e) =>
+          (e.type === 'step.started' && e.step === 'second') ||
+          (e.type === 'service.status' && e.status === 'healthy'),
+      )
+      .map((e) => e.type);
+    expect(order).toEqual(['service.status', 'service.status', 'step.started']);
+  });
+
+  it('on-failure gives up after maxRetries restarts', async () => {
+    const services = new FakeServices();
+    let finish!: (code: number) => void;
+    const steps = new FakeSteps({ s: [{ until: new Promise<number>((r) => (finish = r)) }] });
+    const t = setup(
+      plan([step('s', { needs: ['api'] })], ['api'], { policy: 'on-failure', maxRetries: 1 }),
+      steps,
+      services,
+    );
+    const started = steps.nextStart();
+    const running = t.run();
+    await started;
+    const restarted = new Promise<void>((resolve) => {
+      services.onStart = (_n, count) => count === 2 && resolve();
+    });
+    services.crash('api', 2);
+    await restarted;
+    await until(() =>
+      t.seen.some((e) => e.type === 'service.status' && e.status === 'healthy' && e.attempt === 2),
+    );
+    services.crash('api', 2);
+    await until(() => t.seen.some((e) => e.type === 'service.status' && e.status === 'failed'));
+    finish(0);
+    const result = await running;
+    expect(result.status).toBe('failed');
+    expect(services.started).toEqual(['api', 'api']);
+    expect(t.seen.filter((e) => e.type === 'service.restarting')).toHaveLength(1);
+  });
+
+  it('replicas: 2 starts two handles behind one service; steps get every URL and both are stopped', async () => {
+    const services = new FakeServices();
+    const p = plan([step('uses-api', { needs: ['api'] })], ['api']);
+    const node = p.nodes.find((n) => n.kind === 'service');
+    if (node?.kind !== 'service') throw new Error('no service');
+    node.service.agent.replicas = 2;
+    const t = setup(p, new FakeSteps(), services);
+    const result = await t.run();
+    expect(result.status).toBe('succeeded');
+    expect(services.started).toEqual(['api', 'api']);
+    expect(services.stopped).toEqual(['api', 'api']);
+    expect(t.steps.calls[0]?.env).toMatchObject({
+      AGENT_SERVICE_API_URL: 'http://127.0.0.1:49000',
+      AGENT_SERVICE_API_URLS: 'http://127.0.0.1:49000,http://127.0.0.1:49000',
+    });
+    const starting = t.seen.find((e) => e.type === 'service.starting');
+    expect(starting?.type === 'service.starting' && starting.logFile).toMatch(/1\.log$/);
   });
 
   it('resume reuses what succeeded unchanged and reruns the failed step and what it blocked', async () => {
