@@ -43,7 +43,7 @@ export function formatEventPlain(event: StoredEvent, cwd: string): string[] {
       return [`service ${event.service}: started${event.endpoint ? ` (${event.endpoint})` : ''}`];
     case 'service.probe_failed':
       return [
-        `service ${event.service}: health check failed${event.counted ? '' : ' (start period, not counted)'}: ${event.error}`,
+        `service ${event.service}: health check failed${event.watching ? ` while healthy (${event.consecutiveFailures ?? 1} in a row)` : event.counted ? '' : ' (start period, not counted)'}: ${event.error}`,
       ];
     case 'service.restarting': {
       const lines = [
