@@ -6,6 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
@@ -287,6 +288,25 @@ describeDocker('Docker container options', () => {
     expect(await buildContextHash(agent.build as BuildSpec)).toBe(hash);
     await writeFile(join(context, 'kept.txt'), 'changed\n');
     expect(await buildContextHash(agent.build as BuildSpec)).not.toBe(hash);
+  });
+
+  test('a host port a host process holds fails the service before any container exists', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', () => resolve()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const before = (await docker.listContainers({ all: true })).length;
+      const error = await startService(
+        'busy-port',
+        dockerAgent({ ports: [{ container: 80, host: port, protocol: 'tcp' }] }),
+      ).catch((e: unknown) => e);
+      expect((error as Error).message).toBe(
+        `service "busy-port": host port ${port}/tcp is already in use; free it, or publish another port (or 0 for any free one)`,
+      );
+      expect((await docker.listContainers({ all: true })).length).toBe(before);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   test('with init, a service whose command ignores SIGTERM as PID 1 stops at once', async () => {
