@@ -130,6 +130,12 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       [],
     )
     .option('--secret-file <file>', 'secrets from a dotenv file (repeatable)', collect, [])
+    .option(
+      '--base-image <lang=image>',
+      'base image of agent.dev/v1 agents of a language, e.g. nodejs=node:20 (repeatable; env AGENTFILE_BASE_IMAGES)',
+      collect,
+      [],
+    )
     .action(async (file: string, opts: RunOptions) => {
       const { runCommand } = await import('./run-command.js');
       exitCode = await runCommand(file, opts, io);

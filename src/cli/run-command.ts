@@ -25,6 +25,8 @@ export interface RunOptions extends InputFlags, SecretFlags {
   state?: string;
   output: string;
   junit?: string;
+  /** `--base-image LANG=IMAGE` for agent.dev/v1 agents (repeatable). */
+  baseImage?: string[];
 }
 
 /** Signals that cancel a run (SIGHUP handled as SIGTERM). */
@@ -54,7 +56,7 @@ async function pickReporter(mode: string, io: CliIo): Promise<Reporter> {
  * @throws CliError
  */
 export async function runCommand(file: string, opts: RunOptions, io: CliIo): Promise<number> {
-  const { workflow, serve } = await loadWorkflow(file, opts.workflow, io);
+  const { workflow, serve } = await loadWorkflow(file, opts.workflow, io, opts.baseImage);
   const resuming = opts.resume !== undefined || opts.from !== undefined;
   if (resuming && ((opts.input?.length ?? 0) > 0 || opts.inputs !== undefined)) {
     throw new CliError(

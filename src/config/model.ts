@@ -85,6 +85,13 @@ export interface BuildSpec {
   dockerfile: string;
   /** `--build-arg` values. */
   args: Record<string, string>;
+  /**
+   * Generated files added to the context in memory, by posix path relative
+   * to it → text; they replace same-named files of the context, which is
+   * read and never written. Set for agent.dev/v1 agents (the generated
+   * Dockerfile, config file and manifest; src/agentdev/context.ts).
+   */
+  files?: Record<string, string>;
 }
 
 /** A validated `kind: Agent` document. */

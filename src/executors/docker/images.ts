@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join, relative, sep } from 'node:path';
+import { generatedContextHash, packGeneratedContext } from '../../agentdev/context.js';
 import type { AgentSpec, BuildSpec } from '../../config/model.js';
 import { ImageBuildError, ImageNotFoundError } from '../errors.js';
 import { maskText, RingBuffer } from '../output.js';
@@ -160,7 +161,10 @@ export async function ensureImage(
   const build = agent.build;
   let hash: string;
   try {
-    hash = await buildContextHash(build);
+    // A build with generated files (agent.dev/v1) packs and hashes its own context.
+    hash = build.files
+      ? await generatedContextHash(build.context, build.files)
+      : await buildContextHash(build);
   } catch (error) {
     throw new ServiceStartError(
       `cannot read the build context of agent "${agent.name}": ${(error as Error).message}`,
@@ -197,22 +201,21 @@ async function buildImage(
     );
     return new ImageBuildError(message, lines.tail(20).map(mask));
   };
+  let context: NodeJS.ReadableStream | undefined;
   try {
+    if (build.files) context = await packGeneratedContext(build.context, build.files);
     // No time limit: the engine answers once it has the whole context.
     const stream = await engine.call(
       () =>
-        engine.docker.buildImage(
-          { context: build.context, src: ['.'] },
-          {
-            t: tag,
-            dockerfile: build.dockerfile,
-            buildargs: build.args,
-            rm: true,
-            forcerm: true,
-            labels: { 'agentfile.agent': agent.name },
-            ...(signal ? { abortSignal: signal } : {}),
-          },
-        ),
+        engine.docker.buildImage(context ?? { context: build.context, src: ['.'] }, {
+          t: tag,
+          dockerfile: build.dockerfile,
+          buildargs: build.args,
+          rm: true,
+          forcerm: true,
+          labels: { 'agentfile.agent': agent.name },
+          ...(signal ? { abortSignal: signal } : {}),
+        }),
       { timeoutMs: null },
     );
     await followJsonStream(
