@@ -21,6 +21,7 @@ import { loadProject, schemaFile } from '../config/index.js';
 import { compilePlan, type Plan } from '../plan/compile.js';
 import { MatrixError } from '../plan/matrix.js';
 import { planToJson, renderPlanText } from '../plan/render.js';
+import { registerBuildCommand } from './build-command.js';
 import { CliError, type CliIo, ExitCode } from './common.js';
 import { registerControlCommands } from './control.js';
 import { registerInspectCommands } from './inspect.js';
@@ -148,6 +149,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   registerInspectCommands(program, io, setExit);
   registerControlCommands(program, io, setExit);
   registerMaintenanceCommands(program, io, setExit);
+  registerBuildCommand(program, io, setExit);
 
   program
     .command('schema')
