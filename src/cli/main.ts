@@ -154,8 +154,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   program
     .command('schema')
     .description('print the JSON Schema of a document kind (for editors and CI)')
-    .argument('[kind]', 'Agent or Workflow', 'Workflow')
+    .argument('[kind]', 'Agent, Workflow or agent.dev/v1 (agent-as-code Agents)', 'Workflow')
     .action((kind: string) => {
+      if (kind.toLowerCase() === 'agent.dev/v1') {
+        io.stdout.write(readFileSync(schemaFile('Agent', 'agent.dev/v1'), 'utf8'));
+        exitCode = ExitCode.ok;
+        return;
+      }
       const normalized =
         kind.toLowerCase() === 'agent'
           ? 'Agent'
