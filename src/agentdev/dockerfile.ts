@@ -236,7 +236,12 @@ export interface DockerfileInput {
   lockfile?: boolean;
 }
 
-/** A value for a Dockerfile ENV line: double-quoted, with `\`, `"`, `$` and newlines escaped. */
+/**
+ * A value for a Dockerfile ENV line: double-quoted, with `\`, `"` and `$`
+ * escaped, so the builder keeps the value as written. An ENV value cannot
+ * hold a newline: one reaches the container as the two characters `\n`
+ * (JSON values never have a raw newline; a model name or provider with one does).
+ */
 export function dockerfileQuote(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/\n/g, '\\n')}"`;
 }

@@ -96,7 +96,22 @@ describe('agent build --print-dockerfile', () => {
 
 describeDocker('agent.dev/v1 agents on Docker', () => {
   afterAll(async () => {
-    if (images.length > 0) await execa('docker', ['rmi', '-f', ...images], { reject: false });
+    // NAME:VERSION and the content-hash tags agentfile/NAME:HASH (labelled agentfile.agent=NAME).
+    const ids: string[] = [];
+    for (const image of images) {
+      const name = image.split(':')[0] ?? '';
+      const r = await execa(
+        'docker',
+        ['images', '-q', '--filter', `label=agentfile.agent=${name}`],
+        {
+          reject: false,
+        },
+      );
+      ids.push(...String(r.stdout).split('\n').filter(Boolean));
+    }
+    if (images.length > 0) {
+      await execa('docker', ['rmi', '-f', ...images, ...new Set(ids)], { reject: false });
+    }
   });
 
   it('agent build builds FROM local/node:20 and tags NAME:VERSION', async () => {
@@ -180,6 +195,7 @@ spec:
 
   it('a failed build names its Dockerfile line and shows the tail of the output', async () => {
     const name = `aac-broken-${suffix}`;
+    images.push(`${name}:latest`);
     const dir = await agentFolder(name, '  # dependencies need npm, which busybox lacks\n');
     await writeFile(
       join(dir, 'agent.yaml'),
