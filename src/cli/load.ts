@@ -5,6 +5,7 @@
  */
 
 import { basename } from 'node:path';
+import { parseBaseImages } from '../agentdev/runtime.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
 import { type LoadResult, loadProject } from '../config/index.js';
@@ -52,6 +53,24 @@ function serveWorkflow(project: Project): WorkflowSpec {
 }
 
 /**
+ * Base images for agent.dev/v1 agents, by language: `AGENTFILE_BASE_IMAGES`
+ * (`LANG=IMAGE` entries separated by commas or spaces), then the
+ * `--base-image LANG=IMAGE` flags, which win (docs/agent-as-code.md).
+ * @throws CliError (exit 2) naming a malformed entry.
+ */
+export function baseImagesOption(
+  flags: readonly string[] | undefined,
+  io: CliIo,
+): Record<string, string> {
+  const fromEnv = (io.env.AGENTFILE_BASE_IMAGES ?? '').split(/[\s,]+/).filter((s) => s !== '');
+  try {
+    return { ...parseBaseImages(fromEnv), ...parseBaseImages(flags ?? []) };
+  } catch (error) {
+    throw new CliError((error as Error).message, ExitCode.invalid);
+  }
+}
+
+/**
  * Loads a file and picks its workflow (`--workflow NAME`, or `FILE#NAME`),
  * or throws CliError (exit 2) after printing diagnostics.
  */
@@ -59,6 +78,7 @@ export async function loadWorkflow(
   fileArg: string,
   workflowOption: string | undefined,
   io: CliIo,
+  baseImageFlags?: readonly string[],
 ): Promise<{ workflow: WorkflowSpec; serve: boolean }> {
   // `FILE#NAME` picks a workflow of a file of several, as `uses: FILE#NAME` picks an agent.
   const pick = /^(.+)#([A-Za-z0-9][-A-Za-z0-9_.]*)$/.exec(fileArg);
@@ -70,7 +90,8 @@ export async function loadWorkflow(
     );
   }
   const workflowName = pick?.[2] ?? workflowOption;
-  const result = await loadProject(file, { cwd: io.cwd });
+  const baseImages = baseImagesOption(baseImageFlags, io);
+  const result = await loadProject(file, { cwd: io.cwd, baseImages });
   if (!result.project || hasErrors(result.diagnostics)) {
     printDiagnostics(result.diagnostics, result, io);
     throw new CliError(

@@ -21,6 +21,7 @@ import { loadProject, schemaFile } from '../config/index.js';
 import { compilePlan, type Plan } from '../plan/compile.js';
 import { MatrixError } from '../plan/matrix.js';
 import { planToJson, renderPlanText } from '../plan/render.js';
+import { registerBuildCommand } from './build-command.js';
 import { CliError, type CliIo, ExitCode } from './common.js';
 import { registerControlCommands } from './control.js';
 import type { InitOptions } from './init-command.js';
@@ -154,6 +155,12 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       '-d, --detach',
       'agents only: start them in the background, wait until healthy, print their container ids',
     )
+    .option(
+      '--base-image <lang=image>',
+      'base image of agent.dev/v1 agents of a language, e.g. nodejs=node:20 (repeatable; env AGENTFILE_BASE_IMAGES)',
+      collect,
+      [],
+    )
     .action(async (file: string, opts: RunOptions) => {
       const { runCommand } = await import('./run-command.js');
       exitCode = await runCommand(file, opts, io, argv);
@@ -166,6 +173,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   registerInspectCommands(program, io, setExit);
   registerControlCommands(program, io, setExit);
   registerMaintenanceCommands(program, io, setExit);
+  registerBuildCommand(program, io, setExit);
 
   program
     .command('init')
@@ -205,8 +213,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   program
     .command('schema')
     .description('print the JSON Schema of a document kind (for editors and CI)')
-    .argument('[kind]', 'Agent or Workflow', 'Workflow')
+    .argument('[kind]', 'Agent, Workflow or agent.dev/v1 (agent-as-code Agents)', 'Workflow')
     .action((kind: string) => {
+      if (kind.toLowerCase() === 'agent.dev/v1') {
+        io.stdout.write(readFileSync(schemaFile('Agent', 'agent.dev/v1'), 'utf8'));
+        exitCode = ExitCode.ok;
+        return;
+      }
       const normalized =
         kind.toLowerCase() === 'agent'
           ? 'Agent'

@@ -29,6 +29,8 @@ export interface RunOptions extends InputFlags, SecretFlags, OverrideFlags {
   state?: string;
   output: string;
   junit?: string;
+  /** `--base-image LANG=IMAGE` for agent.dev/v1 agents (repeatable). */
+  baseImage?: string[];
 }
 
 /** Signals that cancel a run (SIGHUP handled as SIGTERM). */
@@ -64,7 +66,7 @@ export async function runCommand(
   /** The command line after `agent` (for `-d`, which starts the same run in the background). */
   argv: readonly string[] = [],
 ): Promise<number> {
-  const loaded = await loadWorkflow(file, opts.workflow, io);
+  const loaded = await loadWorkflow(file, opts.workflow, io, opts.baseImage);
   const { serve } = loaded;
   if (!serve && (opts.publish?.length || opts.env?.length || opts.volume?.length || opts.name)) {
     throw new CliError(

@@ -6,6 +6,7 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { normalizeAgentDev } from './agent-dev.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from './diagnostics.js';
 import { checkWorkflowExpressions } from './expressions.js';
 import { parseSource } from './load.js';
@@ -114,7 +115,7 @@ class ProjectLoader {
         documents.push({ doc, diagnostics: [] });
         continue;
       }
-      const validated = validateDocument({ doc, file });
+      const validated = validateDocument({ doc, file, path: abs });
       this.diagnostics.push(...validated.diagnostics);
       documents.push(validated);
     }
@@ -245,9 +246,21 @@ function refAt(ctx: NormalizeContext, at: string[], target: 'key' | 'value'): So
   return { file: ctx.file, line: r.line, column: r.column };
 }
 
-function agentOf(file: LoadedFile, document: ValidatedDocument): AgentSpec {
+function agentOf(
+  file: LoadedFile,
+  document: ValidatedDocument,
+  baseImages?: Record<string, string>,
+): AgentSpec {
   const ctx = contextOf(file, document);
   const data = isObject(document.doc.data) ? document.doc.data : {};
+  if (document.format === 'agent.dev/v1') {
+    return normalizeAgentDev(ctx, {
+      name: document.name ?? '',
+      data,
+      source: refAt(ctx, ['metadata', 'name'], 'value'),
+      ...(baseImages ? { baseImages } : {}),
+    });
+  }
   return normalizeAgent(ctx, {
     name: document.name ?? '',
     spec: data.spec,
@@ -270,12 +283,14 @@ function agentOf(file: LoadedFile, document: ValidatedDocument): AgentSpec {
  *   relative to `cwd`.
  * @param options.cwd directory relative paths are resolved against; default
  *   `process.cwd()`.
+ * @param options.baseImages base images by language for agent.dev/v1 agents
+ *   (`nodejs` → `node:20`), over the defaults (docs/agent-as-code.md).
  * @returns the project (only when no diagnostic is an error), every
  *   diagnostic sorted by file, line and column, and the text of every file read.
  */
 export async function loadProject(
   file: string,
-  options: { cwd?: string } = {},
+  options: { cwd?: string; baseImages?: Record<string, string> } = {},
 ): Promise<LoadResult> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const abs = path.resolve(cwd, file);
@@ -306,7 +321,7 @@ export async function loadProject(
   const late: Diagnostic[] = [];
   for (const document of main.documents) {
     if (document.kind === 'Agent') {
-      project.agents.push(agentOf(main, document));
+      project.agents.push(agentOf(main, document, options.baseImages));
     } else if (document.kind === 'Workflow') {
       const ctx = contextOf(main, document);
       const data = isObject(document.doc.data) ? document.doc.data : {};
@@ -316,7 +331,7 @@ export async function loadProject(
         source: refAt(ctx, ['metadata', 'name'], 'value'),
         resolveService: (name, entry) => {
           const target = loader.targets.get(`${main.path}\0${document.doc.index}\0${name}`);
-          if (target) return agentOf(target.file, target.document);
+          if (target) return agentOf(target.file, target.document, options.baseImages);
           return normalizeAgent(ctx, {
             name,
             spec: entry,

@@ -151,6 +151,13 @@ export interface BuildSpec {
   args: Record<string, string>;
   /** Stage of a multi-stage Dockerfile to build (`--target`); undefined: the last one. */
   target?: string;
+  /**
+   * Generated files added to the context in memory, by posix path relative
+   * to it → text; they replace same-named files of the context, which is
+   * read and never written. Set for agent.dev/v1 agents (the generated
+   * Dockerfile, config file and manifest; src/agentdev/context.ts).
+   */
+  files?: Record<string, string>;
 }
 
 /** A validated `kind: Agent` document. */

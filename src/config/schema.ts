@@ -16,9 +16,21 @@ import { MAX_LIMIT, type QuantityProblem, readMemory } from './units.js';
 /** The kinds of document the file format knows. */
 export type DocumentKind = 'Agent' | 'Workflow';
 
+/**
+ * The formats a document may be written in, by its `apiVersion`: agentfile's
+ * own (`agentfile/v1`) or agent-as-code's (`agent.dev/v1`, Agents only;
+ * docs/agent-as-code.md).
+ */
+export type DocumentFormat = 'agentfile/v1' | 'agent.dev/v1';
+
 /** Absolute path of the JSON Schema file for a kind (shipped in the package's `schemas/`). */
-export function schemaFile(kind: DocumentKind): string {
-  const name = kind === 'Agent' ? 'agent.schema.json' : 'workflow.schema.json';
+export function schemaFile(kind: DocumentKind, format: DocumentFormat = 'agentfile/v1'): string {
+  const name =
+    format === 'agent.dev/v1'
+      ? 'agent-dev-v1.schema.json'
+      : kind === 'Agent'
+        ? 'agent.schema.json'
+        : 'workflow.schema.json';
   return fileURLToPath(new URL(`../../schemas/${name}`, import.meta.url));
 }
 
@@ -28,8 +40,10 @@ type JsonSchema = Record<string, unknown>;
 export interface SchemaSet {
   agent: ValidateFunction;
   workflow: ValidateFunction;
+  /** An agent.dev/v1 Agent (schemas/agent-dev-v1.schema.json). */
+  agentDev: ValidateFunction;
   /** The schema documents as loaded (ajv keeps these objects; errors point into them). */
-  documents: Record<DocumentKind, JsonSchema>;
+  documents: Record<DocumentKind | 'AgentDev', JsonSchema>;
 }
 
 let cached: SchemaSet | undefined;
@@ -48,13 +62,23 @@ export function compileSchemas(): SchemaSet {
   if (cached) return cached;
   const agentSchema = JSON.parse(readFileSync(schemaFile('Agent'), 'utf8')) as JsonSchema;
   const workflowSchema = JSON.parse(readFileSync(schemaFile('Workflow'), 'utf8')) as JsonSchema;
+  const agentDevSchema = JSON.parse(
+    readFileSync(schemaFile('Agent', 'agent.dev/v1'), 'utf8'),
+  ) as JsonSchema;
   const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
   ajv.addSchema(agentSchema);
   ajv.addSchema(workflowSchema);
+  ajv.addSchema(agentDevSchema);
   const agent = ajv.getSchema(String(agentSchema.$id));
   const workflow = ajv.getSchema(String(workflowSchema.$id));
-  if (!agent || !workflow) throw new Error('agentfile schemas failed to compile');
-  cached = { agent, workflow, documents: { Agent: agentSchema, Workflow: workflowSchema } };
+  const agentDev = ajv.getSchema(String(agentDevSchema.$id));
+  if (!agent || !workflow || !agentDev) throw new Error('agentfile schemas failed to compile');
+  cached = {
+    agent,
+    workflow,
+    agentDev,
+    documents: { Agent: agentSchema, Workflow: workflowSchema, AgentDev: agentDevSchema },
+  };
   return cached;
 }
 
@@ -73,6 +97,14 @@ function unitDefinitions(set: SchemaSet): Map<unknown, { code: UnitCode; def: st
   add('port', 'units/port');
   add('hostPort', 'units/port');
   add('portMapping', 'units/port');
+  const devDefs = (set.documents.AgentDev.$defs ?? {}) as Record<string, unknown>;
+  for (const [def, code] of [
+    ['duration', 'units/duration'],
+    ['port', 'units/port'],
+    ['hostPort', 'units/port'],
+  ] as const) {
+    if (devDefs[def]) map.set(devDefs[def], { code, def });
+  }
   // A step timeout: a duration, or an expression that renders to one.
   const timeout = (set.documents.Workflow.$defs as Record<string, unknown> | undefined)?.timeout;
   if (timeout) map.set(timeout, { code: 'units/duration', def: 'duration' });
@@ -125,6 +157,8 @@ const PATTERNS: Record<string, string> = {
   '^[A-Za-z_][A-Za-z0-9_]*$': 'a variable name: letters, digits and "_", not starting with a digit',
   '^[A-Za-z_][A-Za-z0-9_-]*$': 'letters, digits, "_" and "-", starting with a letter or "_"',
   '^/': 'an absolute path (starting with "/")',
+  '^[A-Za-z0-9_][A-Za-z0-9_.-]*$':
+    'a Docker image tag: letters, digits, "_", "." and "-", not starting with "." or "-"',
   '^(\\.{1,2}(/[^:]*)?|/[^:]*):/[^:]*(:(ro|rw))?$':
     '"SOURCE:TARGET" or "SOURCE:TARGET:ro", where SOURCE is a host path (".", "..", or starting with "./", "../" or "/") and TARGET an absolute path in the container (only bind mounts are supported)',
   '^([^#]+|[^#]*#[a-z0-9]([-a-z0-9]*[a-z0-9])?)$':
@@ -145,6 +179,7 @@ interface Context {
   doc: SourceDocument;
   file: string;
   kind: DocumentKind;
+  format?: DocumentFormat;
 }
 
 function at(
@@ -284,15 +319,22 @@ function unitMessage(def: string, e: ErrorObject): { message: string; hint?: str
  *
  * `if`/`then` wrapper errors and the branch errors of "exactly one of" groups
  * are dropped.
+ *
+ * With `format: 'agent.dev/v1'` the document is checked against
+ * schemas/agent-dev-v1.schema.json, and an unknown key is a warning, not an
+ * error: agent-as-code's own parser ignores unknown keys, so a file it runs
+ * must load here too (the did-you-mean still points at the likely typo).
  */
 export function validateSchema(options: {
   doc: SourceDocument;
   file: string;
   kind: DocumentKind;
+  format?: DocumentFormat;
 }): Diagnostic[] {
   const ctx: Context = options;
   const set = compileSchemas();
-  const validate = ctx.kind === 'Agent' ? set.agent : set.workflow;
+  const validate =
+    ctx.format === 'agent.dev/v1' ? set.agentDev : ctx.kind === 'Agent' ? set.agent : set.workflow;
   if (validate(ctx.doc.data)) return [];
   const errors = validate.errors ?? [];
   const units = unitDefinitions(set);
@@ -351,12 +393,15 @@ export function validateSchema(options: {
           tail =
             '; a service with "uses" takes no other keys (set them in the Agent document, or drop "uses" to define the agent inline)';
         }
-        out.push(
-          at(ctx, [...pointerSegments(e.instancePath), key], 'key', {
-            code: 'schema/unknown-key',
-            message: `unknown key ${JSON.stringify(key)} in ${name}${tail}`,
-          }),
-        );
+        const unknown = at(ctx, [...pointerSegments(e.instancePath), key], 'key', {
+          code: 'schema/unknown-key',
+          message: `unknown key ${JSON.stringify(key)} in ${name}${tail}`,
+        });
+        if (ctx.format === 'agent.dev/v1') {
+          unknown.severity = 'warning';
+          unknown.hint = 'agent.dev/v1 documents ignore unknown keys; agentfile ignores it too';
+        }
+        out.push(unknown);
         break;
       }
       case 'type':

@@ -4,6 +4,8 @@
  * the first.
  */
 
+import { dirname } from 'node:path';
+import { checkAgentDev } from './agent-dev.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { SourceDocument } from './load.js';
 import { checkAgentSpec, checkWorkflow } from './rules.js';
@@ -20,6 +22,8 @@ export interface ValidatedDocument {
   kind?: DocumentKind;
   /** `metadata.name` when it is a string. */
   name?: string;
+  /** `agent.dev/v1` for an agent-as-code Agent (docs/agent-as-code.md); undefined for agentfile's own format. */
+  format?: 'agent.dev/v1';
   diagnostics: Diagnostic[];
 }
 
@@ -37,6 +41,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function validateDocument(options: {
   doc: SourceDocument;
   file: string;
+  /** Absolute path of the file: an agent.dev/v1 Agent's folder is checked for its entry file and manifest. */
+  path?: string;
 }): ValidatedDocument {
   const { doc, file } = options;
   const data = doc.data;
@@ -90,8 +96,36 @@ export function validateDocument(options: {
       ],
     };
   }
-  const diagnostics = validateSchema({ doc, file, kind });
   const ctx = { doc, file };
+  if (data.apiVersion === 'agent.dev/v1') {
+    // agent-as-code's format: documents are keyed by (apiVersion, kind), and it has only Agents.
+    if (kind !== 'Agent') {
+      return {
+        doc,
+        ...(name !== undefined ? { name } : {}),
+        diagnostics: [
+          {
+            code: 'schema/enum',
+            severity: 'error',
+            message: `"kind" must be "Agent" in an agent.dev/v1 document, got ${describeValue(kind)}`,
+            hint: 'workflows use apiVersion agentfile/v1; their services can use an agent.dev/v1 file',
+            ...here(['kind'], 'value'),
+          },
+        ],
+      };
+    }
+    const diagnostics = validateSchema({ doc, file, kind, format: 'agent.dev/v1' });
+    const dir = options.path === undefined ? undefined : dirname(options.path);
+    diagnostics.push(...checkAgentDev(ctx, data, dir));
+    return {
+      doc,
+      kind,
+      format: 'agent.dev/v1',
+      ...(name !== undefined ? { name } : {}),
+      diagnostics,
+    };
+  }
+  const diagnostics = validateSchema({ doc, file, kind });
   if (kind === 'Agent') {
     diagnostics.push(...checkAgentSpec(ctx, data.spec, ['spec']));
   } else {

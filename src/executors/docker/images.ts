@@ -9,6 +9,7 @@ import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join, relative, sep } from 'node:path';
 import dockerignoreModule from '@balena/dockerignore';
+import { generatedContextHash, packGeneratedContext } from '../../agentdev/context.js';
 import type { AgentSpec, BuildSpec, PullPolicy } from '../../config/model.js';
 import { ImageBuildError, ImageNotFoundError } from '../errors.js';
 import { maskText, RingBuffer } from '../output.js';
@@ -208,7 +209,10 @@ export async function ensureImage(
   const build = agent.build;
   let hash: string;
   try {
-    hash = await buildContextHash(build);
+    // A build with generated files (agent.dev/v1) packs and hashes its own context.
+    hash = build.files
+      ? await generatedContextHash(build.context, build.files)
+      : await buildContextHash(build);
   } catch (error) {
     throw new ServiceStartError(
       `cannot read the build context of agent "${agent.name}": ${(error as Error).message}`,
@@ -245,26 +249,28 @@ async function buildImage(
     );
     return new ImageBuildError(message, lines.tail(20).map(mask));
   };
+  let context: NodeJS.ReadableStream | undefined;
   try {
-    const files = (await buildContextFiles(build)).map((f) => f.path);
+    if (build.files) context = await packGeneratedContext(build.context, build.files);
+    // The files themselves: dockerode's own .dockerignore filter sees
+    // absolute paths (tar-fs's), so it misses nested and most patterns.
+    const source = context ?? {
+      context: build.context,
+      src: (await buildContextFiles(build)).map((f) => f.path),
+    };
     // No time limit: the engine answers once it has the whole context.
     const stream = await engine.call(
       () =>
-        engine.docker.buildImage(
-          // The files themselves: dockerode's own .dockerignore filter sees
-          // absolute paths (tar-fs's), so it misses nested and most patterns.
-          { context: build.context, src: files },
-          {
-            t: tag,
-            dockerfile: build.dockerfile,
-            buildargs: build.args,
-            ...(build.target !== undefined ? { target: build.target } : {}),
-            rm: true,
-            forcerm: true,
-            labels: { 'agentfile.agent': agent.name },
-            ...(signal ? { abortSignal: signal } : {}),
-          },
-        ),
+        engine.docker.buildImage(source, {
+          t: tag,
+          dockerfile: build.dockerfile,
+          buildargs: build.args,
+          ...(build.target !== undefined ? { target: build.target } : {}),
+          rm: true,
+          forcerm: true,
+          labels: { 'agentfile.agent': agent.name },
+          ...(signal ? { abortSignal: signal } : {}),
+        }),
       { timeoutMs: null },
     );
     await followJsonStream(
