@@ -99,6 +99,8 @@ export interface ServicesContext {
 /** The run's services and their states. */
 export class Services {
   private readonly states = new Map<string, ServiceState>();
+  /** Each service's own `stopGracePeriod`, in ms, when it sets one. */
+  private readonly grace = new Map<string, number>();
 
   constructor(private readonly ctx: ServicesContext) {}
 
@@ -328,6 +330,8 @@ export class Services {
       }
       const watch = new AbortController();
       this.states.set(name, { phase: 'healthy', attempt, handle, controller, watch });
+      if (node.service.agent.stopGracePeriodMs !== undefined)
+        this.grace.set(name, node.service.agent.stopGracePeriodMs);
       await ctx.emit({
         type: 'service.status',
         runId: ctx.runId,
@@ -353,7 +357,7 @@ export class Services {
     if (s?.phase !== 'healthy') return;
     this.states.set(name, { phase: 'stopping', attempt: s.attempt, handle: s.handle });
     s.watch.abort();
-    await s.handle.stop(this.graceMs(mode));
+    await s.handle.stop(this.graceMs(mode, this.grace.get(name)));
     await this.end(name, mode === 'cancel' ? 'cancelled' : 'stopped', s.attempt);
   }
 
@@ -362,8 +366,13 @@ export class Services {
     await Promise.allSettled(this.healthy().map((name) => this.stop(name, mode)));
   }
 
-  private graceMs(mode: StopMode): number {
-    return mode === 'kill' ? 0 : mode === 'cancel' ? 2000 : this.ctx.stopGraceMs;
+  /**
+   * Grace of a stop: none for `kill`, 2 s for a cancellation, otherwise the
+   * agent's `stopGracePeriod` (compose's `stop_grace_period`), or the run's
+   * default (10 s, `docker stop`'s).
+   */
+  private graceMs(mode: StopMode, agentGraceMs?: number): number {
+    return mode === 'kill' ? 0 : mode === 'cancel' ? 2000 : (agentGraceMs ?? this.ctx.stopGraceMs);
   }
 
   /**

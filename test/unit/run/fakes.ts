@@ -98,6 +98,8 @@ export class FakeSteps {
 export class FakeServices {
   readonly started: string[] = [];
   readonly stopped: string[] = [];
+  /** The grace (ms) each stop was given, in order. */
+  readonly graces: (number | undefined)[] = [];
   /** Resolves the `exited` of the latest handle of each service. */
   private readonly exits = new Map<string, (info: { exitCode: number | null }) => void>();
   /** Called after every start, e.g. to wait for a restart. */
@@ -114,6 +116,7 @@ export class FakeServices {
     if (this.failing.has(spec.name)) throw new Error('command not found: nope');
     this.started.push(spec.name);
     const stopped = this.stopped;
+    const graces = this.graces;
     const exited = new Promise<{ exitCode: number | null }>((resolve) =>
       this.exits.set(spec.name, resolve),
     );
@@ -127,8 +130,9 @@ export class FakeServices {
       logTail: () => [`${spec.name} attempt ${count}: listening`, 'segfault'],
       exec: async () => ({ exitCode: 0, output: '' }),
       probeAddress: (port) => ({ host: '127.0.0.1', port }),
-      stop: async () => {
+      stop: async (graceMs?: number) => {
         stopped.push(spec.name);
+        graces.push(graceMs);
       },
     };
   }

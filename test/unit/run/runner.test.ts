@@ -312,6 +312,21 @@ describe('the runner, with fakes', () => {
     });
   });
 
+  it("a graceful stop gives the service its stopGracePeriod, or the run's default", async () => {
+    for (const [own, expected] of [
+      [1500, 1500],
+      [undefined, 10_000],
+    ] as const) {
+      const services = new FakeServices();
+      const p = plan([step('uses-api', { needs: ['api'] })], ['api']);
+      const api = p.nodes.find((n) => n.id === 'api');
+      if (api?.kind === 'service' && own !== undefined) api.service.agent.stopGracePeriodMs = own;
+      const result = await setup(p, new FakeSteps(), services).run();
+      expect(result.status).toBe('succeeded');
+      expect(services.graces).toEqual([expected]);
+    }
+  });
+
   it('a service that exits after it became healthy fails the run with its last lines, and the running step is cancelled or ends', async () => {
     const services = new FakeServices();
     let finish!: (code: number) => void;
