@@ -193,6 +193,39 @@ spec:
     expect(r.stdout).toMatch(/service bot: stopped/);
   });
 
+  it('detached: run -d returns once healthy; ps, logs -f and stop work on it', async () => {
+    const name = `aac-detach-${suffix}`;
+    images.push(`${name}:1.0.0`);
+    const dir = await agentFolder(name);
+    const r = await agent(['run', '-d'], { cwd: dir, env, timeoutMs: 180_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const id = r.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const ps = JSON.parse((await agent(['ps', '--json'], { cwd: dir })).stdout) as {
+      container: string;
+      name: string;
+      health: string;
+      image: string;
+    }[];
+    expect(ps.find((row) => id.startsWith(row.container))).toMatchObject({
+      name,
+      health: 'healthy',
+    });
+    const follow = spawnAgent(['logs', name, '-f'], { cwd: dir });
+    const followed = collectStdout(follow);
+    await waitFor(() => followed().includes('listening on 3000'), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
+    const stop = await agent(['stop', name], { cwd: dir });
+    expect(stop.exitCode, stop.stdout + stop.stderr).toBe(0);
+    expect((await follow).exitCode).toBe(0);
+    await waitFor(
+      async () => (await execa('docker', ['ps', '-aq', '--filter', `id=${id}`])).stdout === '',
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+  });
+
   it('a failed build names its Dockerfile line and shows the tail of the output', async () => {
     const name = `aac-broken-${suffix}`;
     images.push(`${name}:latest`);
