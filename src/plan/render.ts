@@ -196,6 +196,9 @@ function details(node: PlanNode, baseDir: string): string[] {
     if (agent.command) out.push(formatCommand(agent.command));
     if (agent.ports.length > 0) out.push(`ports ${agent.ports.map(formatPort).join(', ')}`);
     if (agent.healthCheck) out.push(`health ${formatProbe(agent.healthCheck.probe)}`);
+    if (agent.replicas !== undefined && agent.replicas > 1) out.push(`replicas ${agent.replicas}`);
+    if (agent.restart && agent.restart.policy !== 'no')
+      out.push(`restart ${agent.restart.policy} (max ${agent.restart.maxRetries})`);
   }
   if (node.kind === 'step') {
     const step = node.step;

@@ -79,6 +79,18 @@ describe('renderPlanText', () => {
     expect(text).not.toMatch(/\u001b/);
   });
 
+  it('shows replicas and a restart policy of a service', () => {
+    const p = compilePlan(
+      workflow({
+        services: [
+          service('api', { replicas: 2, restart: { policy: 'on-failure', maxRetries: 3 } }),
+        ],
+        steps: [step('use', { needs: ['api'] })],
+      }),
+    );
+    expect(renderPlanText(p)).toMatch(/service api .* replicas 2 {2}restart on-failure \(max 3\)/);
+  });
+
   it('says "1 node" for a single node', () => {
     const one = compilePlan(workflow({ steps: [step('only', { run: 'true' })], concurrency: 1 }));
     expect(renderPlanText(one)).toBe(
