@@ -38,7 +38,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import fc from 'fast-check';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { describeDocker } from '../helpers/docker.js';
 import {
   describeLeftovers,
@@ -491,39 +491,68 @@ interface ContainerStart {
   attempt: number;
 }
 
-/** Starts of the run's step containers between `sinceMs` and `untilMs`, from `docker events`. */
-async function stepContainerStarts(
-  runId: string,
-  sinceMs: number,
-  untilMs: number,
-): Promise<ContainerStart[]> {
-  const r = await execa('docker', [
-    'events',
-    '--since',
-    (sinceMs / 1000).toFixed(3),
-    '--until',
-    (untilMs / 1000).toFixed(3),
-    '--filter',
-    'type=container',
-    '--filter',
-    'event=start',
-    '--filter',
-    `label=agentfile.run=${runId}`,
-    '--filter',
-    'label=agentfile.kind=step',
-    '--format',
-    '{{json .}}',
-  ]);
-  return r.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const e = JSON.parse(line) as { Actor: { Attributes: Record<string, string> } };
-      return {
-        step: e.Actor.Attributes['agentfile.step'] ?? '',
-        attempt: Number(e.Actor.Attributes['agentfile.attempt']),
-      };
-    });
+/**
+ * Docker's log of step container starts, streamed from the first iteration
+ * on. `docker events --since` reads the engine's in-memory event buffer,
+ * which holds only the last few hundred events: with other tests starting
+ * containers in parallel, a run's starts can be gone from it before the
+ * check asks. The stream keeps every one.
+ */
+const containerStarts: ContainerStart[] = [];
+const startRuns: string[] = [];
+let watcher: ReturnType<typeof execa> | undefined;
+let watchBuffer = '';
+
+/** Starts the `docker events` stream once; resolves when it is listening. */
+async function watchContainerStarts(): Promise<void> {
+  if (watcher) return;
+  const child = execa(
+    'docker',
+    [
+      'events',
+      '--filter',
+      'type=container',
+      '--filter',
+      'event=start',
+      '--filter',
+      'label=agentfile.kind=step',
+      '--format',
+      '{{json .}}',
+    ],
+    { reject: false, buffer: false },
+  );
+  watcher = child;
+  child.stdout?.on('data', (b: Buffer) => {
+    watchBuffer += b.toString('utf8');
+    for (let nl = watchBuffer.indexOf('\n'); nl >= 0; nl = watchBuffer.indexOf('\n')) {
+      const line = watchBuffer.slice(0, nl);
+      watchBuffer = watchBuffer.slice(nl + 1);
+      try {
+        const e = JSON.parse(line) as { Actor: { Attributes: Record<string, string> } };
+        containerStarts.push({
+          step: e.Actor.Attributes['agentfile.step'] ?? '',
+          attempt: Number(e.Actor.Attributes['agentfile.attempt']),
+        });
+        startRuns.push(e.Actor.Attributes['agentfile.run'] ?? '');
+      } catch {
+        // not an event line
+      }
+    }
+  });
+  // `docker events` prints nothing until an event: give it a moment to subscribe.
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+/** Stops the stream (after the test). */
+function stopWatchingContainerStarts(): void {
+  watcher?.kill();
+  watcher = undefined;
+}
+
+/** Starts of the run's step containers, from the stream (after a moment for it to catch up). */
+async function stepContainerStarts(runId: string): Promise<ContainerStart[]> {
+  await new Promise((r) => setTimeout(r, 300));
+  return containerStarts.filter((_, i) => startRuns[i] === runId);
 }
 
 function parseEvents(stdout: string): EventLine[] {
@@ -624,6 +653,7 @@ async function crashIteration(
     problems: [],
   };
   const problems = report.problems;
+  await watchContainerStarts();
   const first = await firstSessionKilled(plan.first, calibrationMs);
   const dir = first.dir;
   report.dir = dir;
@@ -794,7 +824,7 @@ async function checkLedgerAndContainers(c: {
         );
     }
   }
-  const starts = await stepContainerStarts(c.runId, c.startedAt - 1000, Date.now() + 1000);
+  const starts = await stepContainerStarts(c.runId);
   for (const s of STEPS) {
     const win = succeededAttempt.get(s.id);
     if (win === undefined) continue;
@@ -859,6 +889,7 @@ const ONLY = (process.env.AGENTFILE_CRASH_ONLY ?? '').split(',').filter(Boolean)
 const SEED = Number(process.env.AGENTFILE_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 describeDocker('crash: SIGKILL at random moments, then --resume', () => {
+  afterAll(stopWatchingContainerStarts);
   it(
     `kill -9 at ${KILLS} moments of a ${STEPS.length}-step workflow with parallel chains, containers and services: --resume succeeds, each step succeeds exactly once, nothing succeeded runs again, nothing is left`,
     async () => {
