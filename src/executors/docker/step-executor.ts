@@ -220,6 +220,14 @@ export class DockerExecutor implements StepExecutor {
       let state: Dockerode.ContainerInspectInfo['State'] | undefined;
       try {
         state = (await this.engine.call(() => created.inspect())).State;
+        // The engine records an OOM kill from the cgroup's event, which can
+        // arrive after the exit: a failed container with a memory limit is
+        // looked at again for a moment before its failure counts as a plain one.
+        const limited = spec.resources?.limits.memoryBytes !== undefined;
+        for (let i = 0; limited && exitCode !== 0 && !state?.OOMKilled && i < 10; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          state = (await this.engine.call(() => created.inspect())).State;
+        }
       } catch (error) {
         // The engine went away as the container ended: its exit may be the
         // engine's doing (a daemon that stops kills its containers).
