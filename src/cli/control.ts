@@ -42,47 +42,46 @@ export function registerControlCommands(
       .argument('[file]', 'workflow file whose store to use', 'agent.yaml')
       .option('--state <path>', 'state database (default: .agentfile/state.db beside the file)')
       .option('--as <name>', 'who asks (default: $AGENT_USER, $USER, the OS user)');
-  common(
-    program
-      .command('cancel')
-      .description('cancel a run: its runner stops it as SIGINT would (exit 130 there)')
-      .argument('<run>', 'run id'),
-  )
-    .option('--no-wait', 'return once the request is recorded')
-    .addOption(
-      new Option('--timeout <seconds>', 'how long to wait for the run to stop').default('300'),
+  /** A control command that waits for its effect: `--no-wait`, `--timeout`, and its action. */
+  const waiting = (
+    name: string,
+    description: string,
+    target: [string, string],
+    timeoutHelp: string,
+    run: (arg: string, file: string, opts: ControlOptions) => Promise<number>,
+  ) =>
+    common(
+      program
+        .command(name)
+        .description(description)
+        .argument(...target),
     )
-    .action(async (run: string, file: string, opts: ControlOptions) => {
-      setExit(await cancelCommand(run, file, opts, io));
-    });
-  common(
-    program
-      .command('pause')
-      .description(
-        'pause a run: no new step starts, running ones finish; `agent run --resume` continues',
-      )
-      .argument('<run>', 'run id'),
-  )
-    .option('--no-wait', 'return once the request is recorded')
-    .addOption(
-      new Option('--timeout <seconds>', 'how long to wait for the run to pause').default('300'),
-    )
-    .action(async (run: string, file: string, opts: ControlOptions) => {
-      setExit(await pauseCommand(run, file, opts, io));
-    });
-  common(
-    program
-      .command('stop')
-      .description(
-        'stop an agent by name: cancels the live run that serves it (as Ctrl-C in its terminal would)',
-      )
-      .argument('<name>', 'agent (service) or step name'),
-  )
-    .option('--no-wait', 'return once the request is recorded')
-    .addOption(new Option('--timeout <seconds>', 'how long to wait for it to stop').default('300'))
-    .action(async (name: string, file: string, opts: ControlOptions) => {
-      setExit(await stopCommand(name, file, opts, io));
-    });
+      .option('--no-wait', 'return once the request is recorded')
+      .addOption(new Option('--timeout <seconds>', timeoutHelp).default('300'))
+      .action(async (arg: string, file: string, opts: ControlOptions) => {
+        setExit(await run(arg, file, opts));
+      });
+  waiting(
+    'cancel',
+    'cancel a run: its runner stops it as SIGINT would (exit 130 there)',
+    ['<run>', 'run id'],
+    'how long to wait for the run to stop',
+    (run, file, opts) => cancelCommand(run, file, opts, io),
+  );
+  waiting(
+    'pause',
+    'pause a run: no new step starts, running ones finish; `agent run --resume` continues',
+    ['<run>', 'run id'],
+    'how long to wait for the run to pause',
+    (run, file, opts) => pauseCommand(run, file, opts, io),
+  );
+  waiting(
+    'stop',
+    'stop an agent by name: cancels the live run that serves it (as Ctrl-C in its terminal would)',
+    ['<name>', 'agent (service) or step name'],
+    'how long to wait for it to stop',
+    (name, file, opts) => stopCommand(name, file, opts, io),
+  );
   for (const decision of ['approve', 'reject'] as const) {
     common(
       program

@@ -121,12 +121,8 @@ export async function detachRun(
 async function containerIds(runId: string): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   try {
-    const { DockerEngine } = await import('../executors/docker.js');
-    const engine = new DockerEngine();
-    const list = await engine.call(() =>
-      engine.docker.listContainers({ filters: { label: [`${LABEL_RUN}=${runId}`] } }),
-    );
-    for (const c of list) {
+    const { agentContainers } = await import('./ps-command.js');
+    for (const c of await agentContainers(`${LABEL_RUN}=${runId}`)) {
       const name = c.Labels[LABEL_STEP];
       if (name) ids.set(name, c.Id);
     }

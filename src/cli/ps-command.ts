@@ -45,17 +45,24 @@ function portsOf(c: Dockerode.ContainerInfo): string {
 }
 
 /**
+ * The running containers agentfile started whose labels match `label`
+ * (`agentfile.run`, or `agentfile.run=<id>` for one run's).
+ * @throws EngineUnavailableError when the engine cannot be reached.
+ */
+export async function agentContainers(label: string): Promise<Dockerode.ContainerInfo[]> {
+  const { DockerEngine } = await import('../executors/docker.js');
+  const engine = new DockerEngine();
+  return engine.call(() => engine.docker.listContainers({ filters: { label: [label] } }));
+}
+
+/**
  * Runs `agent ps`; resolves with the exit code.
  * @throws CliError (exit 4) when the Docker engine cannot be reached.
  */
 export async function psCommand(file: string, opts: PsOptions, io: CliIo): Promise<number> {
-  const { DockerEngine } = await import('../executors/docker.js');
-  const engine = new DockerEngine();
   let containers: Dockerode.ContainerInfo[];
   try {
-    containers = await engine.call(() =>
-      engine.docker.listContainers({ filters: { label: [LABEL_RUN] } }),
-    );
+    containers = await agentContainers(LABEL_RUN);
   } catch (error) {
     if (error instanceof EngineUnavailableError)
       throw new CliError(error.message, ExitCode.unavailable, error.hint);
