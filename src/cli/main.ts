@@ -8,16 +8,8 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import {
-  type Diagnostic,
-  formatDiagnostic,
-  formatDiagnosticGithub,
-  hasErrors,
-  sortDiagnostics,
-} from '../config/diagnostics.js';
-import { loadProject, schemaFile } from '../config/index.js';
+import { schemaFile } from '../config/index.js';
 import { compilePlan, type Plan } from '../plan/compile.js';
 import { MatrixError } from '../plan/matrix.js';
 import { planToJson, renderPlanText } from '../plan/render.js';
@@ -26,6 +18,7 @@ import { CliError, type CliIo, ExitCode } from './common.js';
 import { registerControlCommands } from './control.js';
 import type { InitOptions } from './init-command.js';
 import { registerInspectCommands } from './inspect.js';
+import { type LintOptions, lintCommand } from './lint-command.js';
 import { loadWorkflow } from './load.js';
 import { registerMaintenanceCommands } from './maintenance.js';
 import type { RunOptions } from './run-command.js';
@@ -68,7 +61,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         .choices(['pretty', 'json', 'github'])
         .default('pretty'),
     )
-    .action(async (files: string[], opts: { format: 'pretty' | 'json' | 'github' }) => {
+    .action(async (files: string[], opts: LintOptions) => {
       exitCode = await lintCommand(files, opts, io);
     });
 
@@ -274,42 +267,6 @@ function readVersion(): string {
     version: string;
   };
   return pkg.version;
-}
-
-async function lintCommand(
-  files: string[],
-  opts: { format: 'pretty' | 'json' | 'github' },
-  io: CliIo,
-): Promise<number> {
-  // One list across all files: a file named twice, or reached both directly
-  // and through another file's `uses:`, reports each problem once.
-  const collected: Diagnostic[] = [];
-  const sources = new Map<string, string>();
-  const seen = new Set<string>();
-  for (const file of files) {
-    const key = resolve(io.cwd, file);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const result = await loadProject(file, { cwd: io.cwd });
-    collected.push(...result.diagnostics);
-    for (const [name, text] of result.sources) sources.set(name, text);
-  }
-  const all = sortDiagnostics(collected);
-  const failed = hasErrors(all);
-  if (opts.format === 'json') {
-    io.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
-  } else if (opts.format === 'github') {
-    for (const d of all) io.stdout.write(`${formatDiagnosticGithub(d)}\n`);
-  } else {
-    for (const d of all) io.stdout.write(`${formatDiagnostic(d, sources.get(d.file))}\n`);
-    if (all.length === 0) {
-      io.stdout.write(`${files.join(', ')}: no problems found\n`);
-    } else {
-      const errors = all.filter((d) => d.severity === 'error').length;
-      io.stdout.write(`${errors} error(s), ${all.length - errors} warning(s)\n`);
-    }
-  }
-  return failed ? ExitCode.failed : ExitCode.ok;
 }
 
 interface PlanOptions extends InputFlags {
