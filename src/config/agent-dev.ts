@@ -10,11 +10,11 @@ import path from 'node:path';
 import { planAgentBuild } from '../agentdev/context.js';
 import { ENTRY_FILES, MANIFESTS } from '../agentdev/dockerfile.js';
 import { LANGUAGES, parseDependency, parseRuntime, type Runtime } from '../agentdev/runtime.js';
+import { describeValue, limitMessage } from './describe.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { AgentSpec, SourceRef } from './model.js';
 import { type NormalizeContext, normalizeAgent } from './normalize.js';
-import type { RuleContext } from './rules.js';
-import { describeValue, limitMessage } from './schema.js';
+import type { RuleContext } from './rules/rule.js';
 import { nearest, quoteList } from './suggest.js';
 import { readCpu, readMemory } from './units.js';
 

@@ -27,7 +27,7 @@ import { coerceInput } from '../plan/inputs.js';
 import { combinations, expandMatrices, MatrixError } from '../plan/matrix.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { WorkflowSpec } from './model.js';
-import type { RuleContext } from './rules.js';
+import type { RuleContext } from './rules/rule.js';
 
 type Path = readonly string[];
 

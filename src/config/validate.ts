@@ -6,10 +6,11 @@
 
 import { dirname } from 'node:path';
 import { checkAgentDev } from './agent-dev.js';
+import { describeValue } from './describe.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { SourceDocument } from './load.js';
-import { checkAgentSpec, checkWorkflow } from './rules.js';
-import { type DocumentKind, describeValue, validateSchema } from './schema.js';
+import { checkDocument, validateSchema } from './rules/apply.js';
+import type { DocumentKind } from './schema.js';
 import { nearest, quoteList } from './suggest.js';
 
 /** The kinds a document may have. */
@@ -35,7 +36,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * Validates one parsed document (skip documents whose YAML is broken). Reports
  * `schema/type` for a document that is not a mapping, `schema/required` /
  * `schema/enum` for a missing or unknown `kind`, then everything
- * {@link validateSchema} and the rules in `rules.ts` find (rules run even when
+ * the schema rules and the document rules of `rules/` find (rules run even when
  * the schema failed, on whatever has the right shape).
  */
 export function validateDocument(options: {
@@ -126,16 +127,8 @@ export function validateDocument(options: {
     };
   }
   const diagnostics = validateSchema({ doc, file, kind });
-  if (kind === 'Agent') {
-    diagnostics.push(...checkAgentSpec(ctx, data.spec, ['spec']));
-  } else {
-    diagnostics.push(...checkWorkflow(ctx, data.spec));
-    const services = isObject(data.spec) && isObject(data.spec.services) ? data.spec.services : {};
-    for (const [serviceName, entry] of Object.entries(services)) {
-      if (isObject(entry) && entry.uses === undefined) {
-        diagnostics.push(...checkAgentSpec(ctx, entry, ['spec', 'services', serviceName]));
-      }
-    }
-  }
+  diagnostics.push(
+    ...checkDocument({ doc, file, kind, data, ...(options.path ? { path: options.path } : {}) }),
+  );
   return { doc, kind, ...(name !== undefined ? { name } : {}), diagnostics };
 }

@@ -2,13 +2,89 @@
  * The one list of lint rules. Every diagnostic code agentfile reports is
  * registered here with its metadata ({@link RuleInfo}); a test fails when a
  * code is reported that is not in the list, or when a rule has no section in
- * docs/diagnostics.md.
+ * docs/diagnostics.md. Schema and semantic rules are modules under this
+ * directory, one per rule, each with its id, docs anchor and check, as
+ * rhysd/actionlint organises its rules.
  */
 
-import type { RuleInfo } from './rule.js';
+import { capabilityRule } from './agent/capability.js';
+import { logPatternRule } from './agent/log-pattern.js';
+import { networkRule } from './agent/network.js';
+import { replicasRule } from './agent/replicas.js';
+import { runtimeRule } from './agent/runtime.js';
+import { volumeRule } from './agent/volume.js';
+import { agentWorkdirRule } from './agent/workdir.js';
+import type { DocumentRule, Rule, RuleInfo, SchemaRule } from './rule.js';
+import { notAllowed } from './schema/enum.js';
+import { invalid } from './schema/invalid.js';
+import { oneOf, runOrCommand } from './schema/one-of.js';
+import { pattern } from './schema/pattern.js';
+import { range } from './schema/range.js';
+import { missingKey } from './schema/required.js';
+import { wrongType } from './schema/type.js';
+import { unknownKey } from './schema/unknown-key.js';
+import { durationRule } from './units/duration.js';
+import { portRule } from './units/port.js';
+import { cpuRule, memoryRule } from './units/quantity.js';
+import { cycleRule } from './workflow/cycle.js';
+import { nameClashRule } from './workflow/name-clash.js';
+import { stepWorkdirRule } from './workflow/step-workdir.js';
+import { unknownNeedRule } from './workflow/unknown-need.js';
 
-export type { DocumentRule, DocumentRuleContext, Finding, RuleCategory, RuleInfo } from './rule.js';
+export type {
+  DocumentRule,
+  DocumentRuleContext,
+  Finding,
+  Rule,
+  RuleCategory,
+  RuleInfo,
+  SchemaErrorContext,
+  SchemaRule,
+} from './rule.js';
 export { DOCS_URL, findingDiagnostic, helpUri } from './rule.js';
+
+/**
+ * The rule modules, in the order schema errors are offered to them: unit
+ * rules first (a duration's pattern failure is a units/duration problem,
+ * not a schema/pattern one), `step/run-or-command` before `schema/one-of`,
+ * `schema/invalid` (which explains anything) last.
+ */
+const MODULES: readonly Rule[] = [
+  durationRule,
+  cpuRule,
+  memoryRule,
+  portRule,
+  unknownKey,
+  wrongType,
+  notAllowed,
+  missingKey,
+  runOrCommand,
+  oneOf,
+  pattern,
+  range,
+  invalid,
+  runtimeRule,
+  agentWorkdirRule,
+  logPatternRule,
+  volumeRule,
+  capabilityRule,
+  networkRule,
+  replicasRule,
+  stepWorkdirRule,
+  nameClashRule,
+  unknownNeedRule,
+  cycleRule,
+];
+
+/** The rules that explain ajv errors, in the order they are offered an error. */
+export const SCHEMA_RULES: readonly SchemaRule[] = MODULES.filter(
+  (r): r is SchemaRule => r.explain !== undefined,
+);
+
+/** The rules that check every agentfile/v1 document (errors everywhere, also for `agent run`). */
+export const DOCUMENT_RULES: readonly DocumentRule[] = MODULES.filter(
+  (r): r is DocumentRule => r.check !== undefined,
+);
 
 const info = (
   id: string,
@@ -18,37 +94,18 @@ const info = (
   severity: RuleInfo['severity'] = 'error',
 ): RuleInfo => ({ id, category, docs, summary, severity });
 
-/** Rules of the loader, the schemas and the semantic checks (errors everywhere). */
-const CORE_RULES: readonly RuleInfo[] = [
+/**
+ * Rules reported by checkers that cover many codes at once: the loader
+ * (`file/*`, `yaml/*`), the uses: resolver, the expression checks
+ * (`expr/*`, `input/*`, src/config/expressions.ts) and the agent.dev/v1
+ * checks (`agent-dev/*`, src/config/agent-dev.ts).
+ */
+const REPORTED_ELSEWHERE: readonly RuleInfo[] = [
   info('file/not-found', 'file', 'files', 'a file that does not exist or cannot be read'),
   info('file/empty', 'file', 'files', 'a file without YAML documents'),
   info('yaml/syntax', 'yaml', 'yaml', 'text that is not valid YAML'),
   info('yaml/duplicate-key', 'yaml', 'yaml', 'a key that appears twice in one mapping'),
   info('yaml/warning', 'yaml', 'yaml', 'a YAML construct the parser warns about', 'warning'),
-  info('schema/unknown-key', 'schema', 'schema', 'a key that the schema does not define'),
-  info('schema/type', 'schema', 'schema', 'a value of the wrong type'),
-  info('schema/enum', 'schema', 'schema', 'a value that is not one of the allowed ones'),
-  info('schema/required', 'schema', 'schema', 'a required key that is missing'),
-  info('schema/pattern', 'schema', 'schema', 'a string that does not have the required form'),
-  info('schema/range', 'schema', 'schema', 'a number, string or list out of its allowed range'),
-  info('schema/one-of', 'schema', 'schema', 'keys that exclude each other, or none of several'),
-  info('schema/invalid', 'schema', 'schema', 'any other schema violation'),
-  info('units/duration', 'units', 'units', 'a duration that is malformed, zero or out of range'),
-  info('units/cpu', 'units', 'units', 'a CPU quantity that is malformed or out of range'),
-  info('units/memory', 'units', 'units', 'a memory quantity that is malformed or out of range'),
-  info('units/port', 'units', 'units', 'a port or port mapping that is malformed or out of range'),
-  info('agent/runtime', 'agent', 'agents', 'fields that do not fit the agent runtime'),
-  info('agent/workdir', 'agent', 'agents', 'a container working directory that is not absolute'),
-  info(
-    'agent/log-pattern',
-    'agent',
-    'agents',
-    'a log health check pattern that is not a valid regular expression',
-  ),
-  info('agent/volume', 'agent', 'agents', 'a volume that is malformed'),
-  info('agent/capability', 'agent', 'agents', 'a Linux capability that does not exist'),
-  info('agent/network', 'agent', 'agents', 'a network setting that is malformed'),
-  info('agent/replicas', 'agent', 'agents', 'replicas on an agent that cannot have them'),
   info(
     'agent-dev/runtime',
     'agent-dev',
@@ -75,31 +132,6 @@ const CORE_RULES: readonly RuleInfo[] = [
     'warning',
   ),
   info(
-    'step/run-or-command',
-    'workflow',
-    'workflows-steps-and-services',
-    'a step with both or neither of run and command',
-  ),
-  info(
-    'step/workdir',
-    'workflow',
-    'workflows-steps-and-services',
-    'a container step working directory that is not absolute',
-  ),
-  info(
-    'workflow/unknown-need',
-    'workflow',
-    'workflows-steps-and-services',
-    'a need that is neither a step nor a service',
-  ),
-  info('workflow/cycle', 'workflow', 'workflows-steps-and-services', 'steps that need each other'),
-  info(
-    'workflow/name-clash',
-    'workflow',
-    'workflows-steps-and-services',
-    'a step id that is also a service name',
-  ),
-  info(
     'service/uses',
     'workflow',
     'workflows-steps-and-services',
@@ -111,73 +143,117 @@ const CORE_RULES: readonly RuleInfo[] = [
     'workflows-steps-and-services',
     'two documents of one kind with the same name',
   ),
-  info('input/default', 'expression', 'expressions', 'an input default that does not fit its type'),
+  info(
+    'input/default',
+    'expression',
+    'expressions-and-inputs',
+    'an input default that does not fit its type',
+  ),
   info(
     'input/options',
     'expression',
-    'expressions',
+    'expressions-and-inputs',
     'choice input options that are missing or do not fit',
   ),
-  info('expr/syntax', 'expression', 'expressions', 'an expression that does not parse'),
-  info('expr/unclosed', 'expression', 'expressions', 'a ${{ without its closing }}'),
-  info('expr/unknown-context', 'expression', 'expressions', 'a context that does not exist'),
-  info('expr/unknown-function', 'expression', 'expressions', 'a function that does not exist'),
+  info('expr/syntax', 'expression', 'expressions-and-inputs', 'an expression that does not parse'),
+  info('expr/unclosed', 'expression', 'expressions-and-inputs', 'a ${{ without its closing }}'),
+  info(
+    'expr/unknown-context',
+    'expression',
+    'expressions-and-inputs',
+    'a context that does not exist',
+  ),
+  info(
+    'expr/unknown-function',
+    'expression',
+    'expressions-and-inputs',
+    'a function that does not exist',
+  ),
   info(
     'expr/unknown-input',
     'expression',
-    'expressions',
+    'expressions-and-inputs',
     'an input that the workflow does not declare',
   ),
   info(
     'expr/unknown-secret',
     'expression',
-    'expressions',
+    'expressions-and-inputs',
     'a secret that the workflow does not declare',
   ),
-  info('expr/unknown-step', 'expression', 'expressions', 'a step that does not exist'),
-  info('expr/unknown-step-field', 'expression', 'expressions', 'a step field that does not exist'),
+  info('expr/unknown-step', 'expression', 'expressions-and-inputs', 'a step that does not exist'),
+  info(
+    'expr/unknown-step-field',
+    'expression',
+    'expressions-and-inputs',
+    'a step field that does not exist',
+  ),
   info(
     'expr/unknown-output',
     'expression',
-    'expressions',
+    'expressions-and-inputs',
     'a step output that the step does not declare',
   ),
-  info('expr/unknown-service', 'expression', 'expressions', 'a service that does not exist'),
+  info(
+    'expr/unknown-service',
+    'expression',
+    'expressions-and-inputs',
+    'a service that does not exist',
+  ),
   info(
     'expr/unknown-service-field',
     'expression',
-    'expressions',
+    'expressions-and-inputs',
     'a service field that does not exist',
   ),
   info(
     'expr/unknown-matrix-key',
     'expression',
-    'expressions',
+    'expressions-and-inputs',
     'a matrix key that the step does not have',
   ),
-  info('expr/unknown-run-field', 'expression', 'expressions', 'a run field that does not exist'),
+  info(
+    'expr/unknown-run-field',
+    'expression',
+    'expressions-and-inputs',
+    'a run field that does not exist',
+  ),
   info(
     'expr/not-a-need',
     'expression',
-    'expressions',
+    'expressions-and-inputs',
     'a step or service read without being needed',
   ),
-  info('expr/status-function-here', 'expression', 'expressions', 'a status function outside if:'),
-  info('expr/type', 'expression', 'expressions', 'a comparison that is always false for its types'),
-  info('expr/eval', 'expression', 'expressions', 'an expression that fails when it is evaluated'),
+  info(
+    'expr/status-function-here',
+    'expression',
+    'expressions-and-inputs',
+    'a status function outside if:',
+  ),
+  info(
+    'expr/type',
+    'expression',
+    'expressions-and-inputs',
+    'a comparison that is always false for its types',
+  ),
+  info(
+    'expr/eval',
+    'expression',
+    'expressions-and-inputs',
+    'an expression that fails when it is evaluated',
+  ),
   info(
     'expr/condition-always-true',
     'expression',
-    'expressions',
+    'expressions-and-inputs',
     'an if: whose text around ${{ }} makes it always true',
   ),
 ];
 
-/**
- * Every rule, in a stable order (category, then id). Policy rules are added
- * to this list by their modules' registration below.
- */
-export const RULES: readonly RuleInfo[] = [...CORE_RULES];
+/** Every rule, sorted by id. */
+export const RULES: readonly RuleInfo[] = [...MODULES, ...REPORTED_ELSEWHERE]
+  .map(({ id, category, docs, summary, severity }) => ({ id, category, docs, summary, severity }))
+  .sort((a, b) => a.id.localeCompare(b.id));
 
 const byId = new Map(RULES.map((r) => [r.id, r]));
 

@@ -11,6 +11,7 @@
  * {@link DocumentRuleContext.report}; it never throws.
  */
 
+import type { ErrorObject } from 'ajv';
 import type { Diagnostic, Severity } from '../diagnostics.js';
 import type { SourceDocument } from '../load.js';
 
@@ -44,6 +45,12 @@ export interface RuleInfo {
   severity: Severity;
 }
 
+/** Where a checker that is not a rule module reports: the document and the file name as the user gave it. */
+export interface RuleContext {
+  doc: SourceDocument;
+  file: string;
+}
+
 /** A JSON path into a document: keys and (decimal) sequence indices. */
 export type Path = readonly string[];
 
@@ -55,6 +62,8 @@ export interface Finding {
   target?: 'key' | 'value';
   message: string;
   hint?: string;
+  /** Overrides the rule's severity for this finding (e.g. an unknown key in an agent.dev/v1 file is a warning). */
+  severity?: Severity;
 }
 
 /** What a {@link DocumentRule} sees of one document. */
@@ -78,6 +87,39 @@ export interface DocumentRule extends RuleInfo {
   check(ctx: DocumentRuleContext): void;
 }
 
+/**
+ * What a schema rule knows about the ajv errors of one document, beyond the
+ * error it explains: facts about the other errors that decide whether this
+ * one is worth a message.
+ */
+export interface SchemaErrorContext {
+  doc: SourceDocument;
+  file: string;
+  kind: 'Agent' | 'Workflow';
+  format?: 'agent.dev/v1';
+  /** Instance paths of objects with an unknown key (a misspelt key is one mistake, not also a missing one). */
+  unknownKeyParents: ReadonlySet<string>;
+  /** `${instancePath}\0${propertyName}` → the schema of the map whose key failed `propertyNames`. */
+  keyMaps: ReadonlyMap<string, Record<string, unknown>>;
+  /** The unit definition (`duration`, `cpu`, `memory`, `port`, `hostPort`, `portMapping`) an error is about, if any. */
+  unitOf(e: ErrorObject): { code: string; def: string } | undefined;
+}
+
+/**
+ * A rule that turns ajv errors into findings. `explain` returns undefined
+ * for an error that is not its own, and null for one of its own that another
+ * error already says (it is dropped); the first rule in {@link RULES} order
+ * that claims an error reports it.
+ */
+export interface SchemaRule extends RuleInfo {
+  explain(e: ErrorObject, ctx: SchemaErrorContext): Finding | null | undefined;
+}
+
+/** A rule module: metadata and what it checks (schema errors, documents, or both). */
+export type Rule = RuleInfo &
+  Partial<Pick<SchemaRule, 'explain'>> &
+  Partial<Pick<DocumentRule, 'check'>>;
+
 /** Builds the {@link Diagnostic} for a finding of `rule` in `ctx`. Pure. */
 export function findingDiagnostic(
   rule: RuleInfo,
@@ -86,7 +128,7 @@ export function findingDiagnostic(
 ): Diagnostic {
   return {
     code: rule.id,
-    severity: rule.severity,
+    severity: finding.severity ?? rule.severity,
     message: finding.message,
     file: ctx.file,
     ...ctx.doc.locate(finding.at, finding.target ?? 'value'),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSource, pointerSegments } from '../../../src/config/load.js';
-import { findCycles } from '../../../src/config/rules.js';
+import { findCycles } from '../../../src/config/rules/workflow/needs.js';
 import { nearest, suggestion } from '../../../src/config/suggest.js';
 
 const text = [
