@@ -24,6 +24,7 @@ import type { Log, Result } from 'sarif';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../../src/config/diagnostics.js';
 import { helpUri, RULES } from '../../../src/config/rules/index.js';
+import { ruleName, toSarif } from '../../../src/lint/format/index.js';
 import { lintFixtures, repoRoot, runLint } from './run-lint.js';
 
 const require = createRequire(import.meta.url);
@@ -159,6 +160,16 @@ describe('agent lint --format sarif', () => {
       results(log).map((r) => r.locations?.[0]?.physicalLocation?.region?.startLine);
     expect(lines(after.log)).toEqual(lines(before.log).map((n) => (n ?? 0) + 2));
 
+    // Re-indented: every line of the spec two spaces deeper.
+    const [head, body] = bad.split('spec:\n') as [string, string];
+    await writeFile(join(dir, 'w.yaml'), `${head}spec:\n${body.replace(/^(?=.)/gm, '  ')}`);
+    const reindented = (await sarif(['w.yaml'], dir)).log;
+    expect(results(reindented).map((r) => r.ruleId)).toEqual([
+      'schema/unknown-key',
+      'schema/unknown-key',
+    ]);
+    expect(fingerprints(reindented)).toEqual(first);
+
     await writeFile(
       join(dir, 'w.yaml'),
       bad.replace('runn: echo a\n    b:', 'runn: echo z\n    b:'),
@@ -177,5 +188,54 @@ describe('agent lint --format sarif', () => {
     const location = results(log)[0]?.locations?.[0]?.physicalLocation?.artifactLocation;
     expect(location?.uri).toBe(pathToFileURL(join(dir, 'w.yaml')).href);
     expect(location?.uriBaseId).toBeUndefined();
+  });
+});
+
+describe('toSarif', () => {
+  const d: Diagnostic = {
+    code: 'schema/unknown-key',
+    severity: 'error',
+    message: 'unknown key "runn"',
+    file: 'dir with space/w.yaml',
+    line: 3,
+    column: 5,
+    endLine: 3,
+    endColumn: 2,
+  };
+
+  it('encodes paths as URI references, drops an end before the start, describes unknown codes', () => {
+    const other: Diagnostic = {
+      ...d,
+      code: 'made/up',
+      severity: 'warning',
+      line: 4,
+      endLine: 4,
+      endColumn: 9,
+    };
+    const log = toSarif([d, other], { cwd: repoRoot, sources: new Map(), version: '1.2.3-dev' });
+    expectValid(log);
+    const [a, b] = results(log);
+    const location = a?.locations?.[0]?.physicalLocation;
+    expect(location?.artifactLocation).toEqual({
+      uri: 'dir%20with%20space/w.yaml',
+      uriBaseId: '%SRCROOT%',
+    });
+    expect(location?.region).toEqual({ startLine: 3, startColumn: 5 });
+    expect(b?.locations?.[0]?.physicalLocation?.region).toEqual({
+      startLine: 4,
+      startColumn: 5,
+      endLine: 4,
+      endColumn: 9,
+    });
+    const rules = log.runs[0]?.tool.driver.rules ?? [];
+    expect(rules).toHaveLength(RULES.length + 1);
+    expect(rules[b?.ruleIndex ?? -1]).toEqual({ id: 'made/up', name: 'MadeUp' });
+    expect(b?.level).toBe('warning');
+    expect(log.runs[0]?.tool.driver.version).toBe('1.2.3-dev');
+  });
+
+  it('names rules in PascalCase', () => {
+    expect(ruleName('schema/unknown-key')).toBe('SchemaUnknownKey');
+    expect(ruleName('agent-dev/runtime')).toBe('AgentDevRuntime');
   });
 });
