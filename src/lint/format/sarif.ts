@@ -16,7 +16,7 @@
  *   working directory with `uriBaseId` `%SRCROOT%` (§3.14.14
  *   `originalUriBaseIds` maps it to the directory's `file:` URI), and a region
  *   (§3.30) with 1-based start/end line and column (`columnKind`
- *   `utf16CodeUnits`, §3.14.22; endColumn is one past the last character);
+ *   `utf16CodeUnits`; endColumn is one past the last character);
  *   a file outside the working directory gets an absolute `file:` URI;
  * - `partialFingerprints` (§3.27.17) `agentfile/v1`: see
  *   {@link fingerprint}. A clean run has `results: []`, which tells code
@@ -147,8 +147,9 @@ function descriptor(rule: RuleInfo): ReportingDescriptor {
 }
 
 /**
- * `reportingDescriptor.name` (§3.49.7: an identifier understandable to a
- * person, in PascalCase for a phrase): `schema/unknown-key` → `SchemaUnknownKey`.
+ * `reportingDescriptor.name` (§3.49.7, "a report identifier that is
+ * understandable to an end user", beside the opaque `id`): the id's words in
+ * PascalCase, `schema/unknown-key` → `SchemaUnknownKey`.
  */
 export function ruleName(id: string): string {
   return id
@@ -168,7 +169,7 @@ function artifactLocation(file: string, cwd: string): { uri: string; uriBaseId?:
   return { uri: rel.split(sep).map(encodeURIComponent).join('/'), uriBaseId: SRCROOT };
 }
 
-/** The `file:` URI of a directory, with the trailing slash §3.14.14 requires. */
+/** The `file:` URI of a directory, with the trailing slash SARIF requires of a base URI (§3.14.14). */
 function directoryUri(dir: string): string {
   const href = pathToFileURL(resolve(dir)).href;
   return href.endsWith('/') ? href : `${href}/`;
