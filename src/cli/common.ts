@@ -9,7 +9,7 @@
  * approval; 130 interrupted.
  */
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { resolveStatePath } from '../store/paths.js';
 import { type StateStore, StoreError } from '../store/types.js';
@@ -91,4 +91,12 @@ export async function whoAmI(as: string | undefined, env: NodeJS.ProcessEnv): Pr
   } catch {
     return 'unknown';
   }
+}
+
+/** agentfile's version, from its package.json (`agent --version`, SARIF `tool.driver.version`). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
 }

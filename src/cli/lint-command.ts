@@ -1,24 +1,32 @@
 /**
  * `agent lint FILE...`: loads every file (and the files its services use),
- * and prints every diagnostic in the chosen format. Exit 0 when no
- * diagnostic is an error, 1 otherwise (docs/cli.md).
+ * and prints every diagnostic in the chosen format (`src/lint/format`).
+ * Exit 0 when no diagnostic is an error and the warnings are within
+ * `--max-warnings`, 1 otherwise (docs/cli.md).
  */
 
 import { resolve } from 'node:path';
-import {
-  type Diagnostic,
-  formatDiagnostic,
-  formatDiagnosticGithub,
-  hasErrors,
-  sortDiagnostics,
-} from '../config/diagnostics.js';
+import { type Diagnostic, sortDiagnostics } from '../config/diagnostics.js';
 import { loadProject } from '../config/index.js';
-import { type CliIo, ExitCode } from './common.js';
+import {
+  colorsEnabled,
+  type LintFormat,
+  lintVerdict,
+  renderLint,
+  tooManyWarningsText,
+} from '../lint/format/index.js';
+import { type CliIo, ExitCode, packageVersion } from './common.js';
 
 /** The options of `agent lint`. */
 export interface LintOptions {
-  /** `pretty` (default): `file:line:col: message [rule]` with a snippet; `json`: an array of diagnostics; `github`: Actions workflow commands. */
-  format: 'pretty' | 'json' | 'github';
+  /**
+   * `pretty` (default): `file:line:col: message [rule]` with a snippet,
+   * coloured on a terminal; `json`: an array of diagnostics; `github`:
+   * Actions workflow commands; `sarif`: a SARIF 2.1.0 log.
+   */
+  format: LintFormat;
+  /** Fail (exit 1) when there are more warnings than this (a whole number ≥ 0). */
+  maxWarnings?: number;
 }
 
 /** Runs `agent lint` and resolves with its exit code. */
@@ -37,19 +45,21 @@ export async function lintCommand(files: string[], opts: LintOptions, io: CliIo)
     for (const [name, text] of result.sources) sources.set(name, text);
   }
   const all = sortDiagnostics(collected);
-  const failed = hasErrors(all);
-  if (opts.format === 'json') {
-    io.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
-  } else if (opts.format === 'github') {
-    for (const d of all) io.stdout.write(`${formatDiagnosticGithub(d)}\n`);
-  } else {
-    for (const d of all) io.stdout.write(`${formatDiagnostic(d, sources.get(d.file))}\n`);
-    if (all.length === 0) {
-      io.stdout.write(`${files.join(', ')}: no problems found\n`);
-    } else {
-      const errors = all.filter((d) => d.severity === 'error').length;
-      io.stdout.write(`${errors} error(s), ${all.length - errors} warning(s)\n`);
-    }
+  const verdict = lintVerdict(all, opts.maxWarnings);
+  io.stdout.write(
+    renderLint(all, {
+      format: opts.format,
+      files,
+      cwd: resolve(io.cwd),
+      sources,
+      color: opts.format === 'pretty' && colorsEnabled(io.stdout, io.env),
+      version: packageVersion(),
+      verdict,
+    }),
+  );
+  // Machine formats keep stdout parseable; the reason goes to stderr.
+  if (verdict.tooManyWarnings && opts.format !== 'pretty') {
+    io.stderr.write(`agent: ${tooManyWarningsText(verdict)}\n`);
   }
-  return failed ? ExitCode.failed : ExitCode.ok;
+  return verdict.failed ? ExitCode.failed : ExitCode.ok;
 }

@@ -8,13 +8,14 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { schemaFile } from '../config/index.js';
+import { LINT_FORMATS, parseMaxWarnings } from '../lint/format/index.js';
 import { compilePlan, type Plan } from '../plan/compile.js';
 import { MatrixError } from '../plan/matrix.js';
 import { planToJson, renderPlanText } from '../plan/render.js';
 import { registerBuildCommand } from './build-command.js';
-import { CliError, type CliIo, ExitCode } from './common.js';
+import { CliError, type CliIo, ExitCode, packageVersion } from './common.js';
 import { registerControlCommands } from './control.js';
 import type { InitOptions } from './init-command.js';
 import { registerInspectCommands } from './inspect.js';
@@ -44,7 +45,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   let exitCode: number = ExitCode.ok;
   const program = new Command('agent')
     .description('A declarative runner for agents and workflows.')
-    .version(readVersion(), '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({
@@ -57,9 +58,23 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .description('validate files against the JSON Schemas and the semantic rules')
     .argument('[files...]', 'files to check', ['agent.yaml'])
     .addOption(
-      new Option('--format <format>', 'output format; github prints Actions annotations')
-        .choices(['pretty', 'json', 'github'])
+      new Option(
+        '--format <format>',
+        'output format; github prints Actions annotations, sarif a SARIF 2.1.0 log',
+      )
+        .choices(LINT_FORMATS)
         .default('pretty'),
+    )
+    .addOption(
+      new Option('--max-warnings <n>', 'exit 1 when there are more than N warnings').argParser(
+        (value: string) => {
+          try {
+            return parseMaxWarnings(value);
+          } catch (error) {
+            throw new InvalidArgumentError((error as Error).message);
+          }
+        },
+      ),
     )
     .action(async (files: string[], opts: LintOptions) => {
       exitCode = await lintCommand(files, opts, io);
@@ -260,13 +275,6 @@ function toleratesClosedOutput(stream: NodeJS.WritableStream): void {
   stream.on('error', () => {
     // EPIPE, ERR_STREAM_DESTROYED: nobody reads any more; nothing to report it to.
   });
-}
-
-function readVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
 }
 
 interface PlanOptions extends InputFlags {

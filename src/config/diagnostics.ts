@@ -58,6 +58,29 @@ export function hasErrors(list: readonly Diagnostic[]): boolean {
 }
 
 /**
+ * How {@link formatDiagnostic} styles the parts of its output (e.g. with ANSI
+ * colours). Each function returns its text with the styling added; the
+ * default adds nothing.
+ */
+export interface DiagnosticStyle {
+  /** The caret under an error. */
+  error(text: string): string;
+  /** The `warning:` label and the caret under a warning. */
+  warning(text: string): string;
+  /** The rule id in brackets, e.g. `[schema/unknown-key]`. */
+  rule(text: string): string;
+  /** The gutter of the snippet and the `hint:` label. */
+  dim(text: string): string;
+}
+
+const unstyled: DiagnosticStyle = {
+  error: (t) => t,
+  warning: (t) => t,
+  rule: (t) => t,
+  dim: (t) => t,
+};
+
+/**
  * Formats one diagnostic as `file:line:col: message [rule]`, and, when the
  * source text is given, the offending line with a caret underline:
  *
@@ -66,9 +89,18 @@ export function hasErrors(list: readonly Diagnostic[]): boolean {
  *   4 |     imgae: local/node:20
  *     |     ^~~~~
  * ```
+ *
+ * A warning says `warning: ` before its message; an error has no label.
+ * `style` adds styling (colours) to the severity, caret, rule id and gutter;
+ * without it the text is plain.
  */
-export function formatDiagnostic(d: Diagnostic, source?: string): string {
-  const head = `${d.file}:${d.line}:${d.column}: ${d.severity === 'warning' ? 'warning: ' : ''}${d.message} [${d.code}]`;
+export function formatDiagnostic(
+  d: Diagnostic,
+  source?: string,
+  style: DiagnosticStyle = unstyled,
+): string {
+  const severity = d.severity === 'warning' ? style.warning : style.error;
+  const head = `${d.file}:${d.line}:${d.column}: ${d.severity === 'warning' ? `${style.warning('warning:')} ` : ''}${d.message} ${style.rule(`[${d.code}]`)}`;
   const lines = [head];
   if (source !== undefined) {
     const text = source.split(/\r?\n/)[d.line - 1];
@@ -78,13 +110,13 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
         d.endLine === d.line && d.endColumn !== undefined && d.endColumn > d.column
           ? d.endColumn - d.column
           : 1;
-      lines.push(`  ${d.line} | ${text}`);
+      lines.push(`${style.dim(`  ${d.line} |`)} ${text}`);
       lines.push(
-        `  ${' '.repeat(gutter)} | ${' '.repeat(Math.max(0, d.column - 1))}^${'~'.repeat(Math.max(0, width - 1))}`,
+        `${style.dim(`  ${' '.repeat(gutter)} |`)} ${' '.repeat(Math.max(0, d.column - 1))}${severity(`^${'~'.repeat(Math.max(0, width - 1))}`)}`,
       );
     }
   }
-  if (d.hint) lines.push(`  hint: ${d.hint}`);
+  if (d.hint) lines.push(`  ${style.dim('hint:')} ${d.hint}`);
   return lines.join('\n');
 }
 
