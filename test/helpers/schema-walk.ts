@@ -173,7 +173,7 @@ export function generate(
       record(list, false);
       const n = Array.isArray(items.node.oneOf) ? items.node.oneOf.length : 1;
       for (let b = 0; b < n; b++) {
-        list.push(value(items.doc, t.items as Json, [...at, b], [...generic, '[]'], n > 1 ? b : v));
+        list.push(value(d, t.items as Json, [...at, b], [...generic, '[]'], n > 1 ? b : v));
       }
       // The item itself is not a property: only what is inside it is.
       return list;
