@@ -7,9 +7,7 @@
  * approve, reject), `maintenance.ts` (prune, doctor, backup).
  */
 
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { schemaFile } from '../config/index.js';
 import { LINT_FORMATS, parseMaxWarnings } from '../lint/format/index.js';
 import { compilePlan, type Plan } from '../plan/compile.js';
 import { MatrixError } from '../plan/matrix.js';
@@ -24,6 +22,7 @@ import { loadWorkflow } from './load.js';
 import { registerMaintenanceCommands } from './maintenance.js';
 import type { RunOptions } from './run-command.js';
 import type { InputFlags } from './run-inputs.js';
+import { registerSchemaCommand } from './schema-command.js';
 
 export { type CliIo, ExitCode } from './common.js';
 
@@ -218,28 +217,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       exitCode = await agentInspectCommand(file, opts, io);
     });
 
-  program
-    .command('schema')
-    .description('print the JSON Schema of a document kind (for editors and CI)')
-    .argument('[kind]', 'Agent, Workflow or agent.dev/v1 (agent-as-code Agents)', 'Workflow')
-    .action((kind: string) => {
-      if (kind.toLowerCase() === 'agent.dev/v1') {
-        io.stdout.write(readFileSync(schemaFile('Agent', 'agent.dev/v1'), 'utf8'));
-        exitCode = ExitCode.ok;
-        return;
-      }
-      const normalized =
-        kind.toLowerCase() === 'agent'
-          ? 'Agent'
-          : kind.toLowerCase() === 'workflow'
-            ? 'Workflow'
-            : undefined;
-      if (!normalized) {
-        throw new CliError(`unknown kind "${kind}"; expected Agent or Workflow`, ExitCode.invalid);
-      }
-      io.stdout.write(readFileSync(schemaFile(normalized), 'utf8'));
-      exitCode = ExitCode.ok;
-    });
+  registerSchemaCommand(program, io, setExit);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

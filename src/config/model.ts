@@ -160,6 +160,20 @@ export interface BuildSpec {
   files?: Record<string, string>;
 }
 
+/**
+ * The descriptive fields of a document's `metadata` besides `name`, as
+ * written: agentfile does not act on them, it keeps them for tools and
+ * reports (`agent plan --format json`, the library API). Each is set only
+ * when the file sets it.
+ */
+export interface DocumentMetadata {
+  /** Free-form version; a number keeps its spelling in the file (`1.10`). */
+  version?: string;
+  description?: string;
+  /** Label values as text (numbers as written, booleans `true`/`false`). */
+  labels?: Record<string, string>;
+}
+
 /** A validated `kind: Agent` document. */
 export interface AgentSpec {
   kind: 'Agent';
@@ -169,6 +183,11 @@ export interface AgentSpec {
   source: SourceRef;
   /** `docker` when `image` or `build` is set (the default), `process` for a local process. */
   runtime: 'docker' | 'process';
+  /**
+   * The document's `metadata` besides `name`, when it sets any; undefined
+   * for an inline service (which has no metadata) and a document without it.
+   */
+  metadata?: DocumentMetadata;
   /** Image reference; for `build`, the tag the built image gets (`agentfile/<name>:<hash>` when not given). */
   image?: string;
   build?: BuildSpec;
@@ -350,6 +369,8 @@ export interface WorkflowSpec {
   /** Absolute path of the file the document came from. */
   path: string;
   source: SourceRef;
+  /** The document's `metadata` besides `name`, when it sets any. */
+  metadata?: DocumentMetadata;
   /** Steps at once; default: CPU count (`os.availableParallelism()`). */
   concurrency: number;
   /** After a failure, start no new steps (true, the default) or let independent branches go on. */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { SourceDocument } from './load.js';
 import type {
   AgentSpec,
+  DocumentMetadata,
   EnvVar,
   HealthCheck,
   InputSpec,
@@ -147,6 +148,21 @@ function volumes(ctx: NormalizeContext, value: unknown): VolumeMount[] {
   });
 }
 
+/**
+ * The document's `metadata` besides `name` (version, description, labels),
+ * read from the document itself; undefined when it sets none of them.
+ */
+function documentMetadata(ctx: NormalizeContext): DocumentMetadata | undefined {
+  const m = obj(obj(ctx.doc.data).metadata);
+  const out: DocumentMetadata = {};
+  if (typeof m.version === 'string' || typeof m.version === 'number')
+    out.version = text(ctx, ['metadata', 'version'], m.version);
+  if (typeof m.description === 'string') out.description = m.description;
+  if (m.labels !== undefined && m.labels !== null)
+    out.labels = stringMap(ctx, ['metadata', 'labels'], m.labels);
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 function healthCheck(ctx: NormalizeContext, at: Path, value: unknown): HealthCheck | undefined {
   if (value === undefined || value === null) return undefined;
   const o = obj(value);
@@ -193,7 +209,8 @@ function restartPolicy(value: unknown): RestartPolicySpec | undefined {
  * relative `build.context`, volume sources and process `workdir` are resolved
  * against the file's directory (a process agent's workdir defaults to it).
  * With `build` and no `image`, `image` stays undefined (the Docker executor
- * picks a tag).
+ * picks a tag). A document's own spec (`specPath` `['spec']`) also gets the
+ * document's `metadata` (version, description, labels) when it sets any.
  */
 export function normalizeAgent(
   ctx: NormalizeContext,
@@ -218,6 +235,9 @@ export function normalizeAgent(
     volumes: volumes(ctx, spec.volumes),
     resources: { limits: {} },
   };
+  // A document's own spec (not an inline service's) has the document's metadata beside it.
+  const metadata = at.length === 1 && at[0] === 'spec' ? documentMetadata(ctx) : undefined;
+  if (metadata) agent.metadata = metadata;
   if (typeof spec.image === 'string') agent.image = spec.image;
   if (spec.build !== undefined) {
     const b = obj(spec.build);
@@ -503,11 +523,13 @@ export function normalizeWorkflow(
     if (m) step.matrix = m;
     steps[id] = step;
   }
+  const metadata = documentMetadata(ctx);
   return {
     kind: 'Workflow',
     name: options.name,
     path: ctx.path,
     source: options.source,
+    ...(metadata ? { metadata } : {}),
     concurrency: typeof spec.concurrency === 'number' ? spec.concurrency : availableParallelism(),
     failFast: spec.failFast !== false,
     inputs: inputs(ctx, spec.inputs),

@@ -120,10 +120,10 @@ describe('lint of several files', () => {
 });
 
 describe('agent schema', () => {
-  it('prints the JSON Schema of a kind, byte for byte the shipped file', async () => {
+  it('prints the JSON Schema of a kind: the shipped file when self-contained, the bundle for Workflow', async () => {
     for (const [kind, file] of [
       ['Agent', 'agent.schema.json'],
-      ['workflow', 'workflow.schema.json'],
+      ['agent.dev/v1', 'agent-dev-v1.schema.json'],
     ] as const) {
       const r = await agent(['schema', kind], { cwd: repoRoot });
       expect(r.exitCode).toBe(0);
@@ -131,8 +131,36 @@ describe('agent schema', () => {
       expect(r.stdout).toBe((await readFile(join(repoRoot, 'schemas', file), 'utf8')).trimEnd());
       expect((JSON.parse(r.stdout) as { $id: string }).$id).toMatch(new RegExp(`/${file}$`));
     }
+    const workflow = await agent(['schema', 'workflow'], { cwd: repoRoot });
+    expect(workflow.exitCode).toBe(0);
+    const schema = JSON.parse(workflow.stdout) as { $id: string };
+    expect(schema.$id).toMatch(/\/workflow\.schema\.json$/);
+    // Self-contained: every $ref is local (test/unit/config/schema-bundle.test.ts checks it validates the same).
+    const refs = [...workflow.stdout.matchAll(/"\$ref": "([^"]*)"/g)].map((m) => m[1]);
+    expect(refs.length).toBeGreaterThan(10);
+    expect(refs.filter((r) => !r?.startsWith('#/'))).toEqual([]);
+    expect(workflow.stdout).toContain('"agentSpec"');
     const bad = await agent(['schema', 'Pipeline'], { cwd: repoRoot });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('unknown kind "Pipeline"; expected Agent or Workflow');
+  });
+
+  it('--output DIR writes every schema, as printed, for editors to point at', async () => {
+    const dir = await tempDir();
+    const r = await agent(['schema', '--output', '.agentfile'], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      join('.agentfile', 'agent.schema.json'),
+      join('.agentfile', 'workflow.schema.json'),
+      join('.agentfile', 'agent-dev-v1.schema.json'),
+    ]);
+    for (const [kind, file] of [
+      ['Agent', 'agent.schema.json'],
+      ['Workflow', 'workflow.schema.json'],
+      ['agent.dev/v1', 'agent-dev-v1.schema.json'],
+    ] as const) {
+      const printed = await agent(['schema', kind], { cwd: dir });
+      expect(await readFile(join(dir, '.agentfile', file), 'utf8')).toBe(`${printed.stdout}\n`);
+    }
   });
 });

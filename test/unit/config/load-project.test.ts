@@ -82,7 +82,7 @@ describe('normalization of full.yaml', async () => {
       backoff: { initialMs: 1000, factor: 2, maxMs: 30_000 },
     });
     expect(build.timeoutMs).toBe(1_800_000); // defaults.timeout
-    expect(build.source).toEqual({ file: project.file, line: 32, column: 5 });
+    expect(build.source).toEqual({ file: project.file, line: 36, column: 5 });
 
     expect(test.command).toEqual(['npm', 'test', '--', '--shard', '2']);
     expect(test.kind).toBe('container');
@@ -103,7 +103,7 @@ describe('normalization of full.yaml', async () => {
 
   it('resolves a service that uses another file', () => {
     const service = only(workflow.services.api);
-    expect(service.source).toEqual({ file: project.file, line: 14, column: 5 });
+    expect(service.source).toEqual({ file: project.file, line: 18, column: 5 });
     expect(api.name).toBe('api');
     expect(api.path).toBe(abs('agents', 'api.yaml'));
     expect(api.source).toEqual({
@@ -184,7 +184,7 @@ describe('normalization of full.yaml', async () => {
     const cache = only(workflow.services.cache).agent;
     expect(cache.name).toBe('cache');
     expect(cache.path).toBe(abs('full.yaml'));
-    expect(cache.source).toEqual({ file: project.file, line: 18, column: 5 });
+    expect(cache.source).toEqual({ file: project.file, line: 22, column: 5 });
     expect(cache.runtime).toBe('docker');
     expect(cache.command).toEqual(['sh', '-c', 'httpd -f -p 8080']);
     expect(cache.ports).toEqual([{ container: 8080, host: 0, protocol: 'tcp' }]);
@@ -237,6 +237,7 @@ describe('every field of the model is reachable from the file format', async () 
     name: true,
     path: true,
     source: true,
+    metadata: true,
     runtime: true,
     image: true,
     build: true,
@@ -284,6 +285,7 @@ describe('every field of the model is reachable from the file format', async () 
     name: true,
     path: true,
     source: true,
+    metadata: true,
     concurrency: true,
     failFast: true,
     inputs: true,
@@ -298,7 +300,10 @@ describe('every field of the model is reachable from the file format', async () 
   const test = only(workflow.steps.test);
 
   it('sets every field', () => {
-    for (const key of Object.keys(agentKeys)) expect(api.agent).toHaveProperty(key);
+    // An inline service has no metadata of its own (test/unit/config/schema-model.test.ts
+    // checks an Agent document's).
+    for (const key of Object.keys(agentKeys).filter((k) => k !== 'metadata'))
+      expect(api.agent).toHaveProperty(key);
     // `approval` is a step of its own kind: it cannot also run something.
     // Mutually exclusive with what `test` sets: `approval` (a step of its own
     // kind), `timeoutExpr` (timeoutMs), `matrix` (on `lint`), `combination`
@@ -330,6 +335,11 @@ describe('every field of the model is reachable from the file format', async () 
     });
     for (const key of Object.keys(serviceKeys)) expect(api).toHaveProperty(key);
     for (const key of Object.keys(workflowKeys)) expect(workflow).toHaveProperty(key);
+    expect(workflow.metadata).toEqual({
+      version: '1.10',
+      description: 'Every field of the file format',
+      labels: { team: 'platform' },
+    });
     expect(api.agent.resources.limits.nanoCpus).toBeDefined();
     expect(api.agent.resources.limits.memoryBytes).toBeDefined();
     const probes = Object.values(workflow.services).map((s) => s.agent.healthCheck?.probe.kind);
