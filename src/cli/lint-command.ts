@@ -13,12 +13,17 @@ import {
   sortDiagnostics,
 } from '../config/diagnostics.js';
 import { loadProject } from '../config/index.js';
+import { lintPolicy } from '../lint/lint-policy.js';
 import { type CliIo, ExitCode } from './common.js';
 
 /** The options of `agent lint`. */
 export interface LintOptions {
   /** `pretty` (default): `file:line:col: message [rule]` with a snippet; `json`: an array of diagnostics; `github`: Actions workflow commands. */
   format: 'pretty' | 'json' | 'github';
+  /** `--strict`: policy and lint warnings are errors, and `policy/image-digest` runs. */
+  strict?: boolean;
+  /** `--config FILE`: the `.agentlint.yaml` to use instead of the one found beside each file. */
+  config?: string;
 }
 
 /** Runs `agent lint` and resolves with its exit code. */
@@ -32,7 +37,10 @@ export async function lintCommand(files: string[], opts: LintOptions, io: CliIo)
     const key = resolve(io.cwd, file);
     if (seen.has(key)) continue;
     seen.add(key);
-    const result = await loadProject(file, { cwd: io.cwd });
+    const policy = await lintPolicy(file, opts, io.cwd);
+    collected.push(...policy.diagnostics);
+    for (const [name, text] of policy.sources) sources.set(name, text);
+    const result = await loadProject(file, { cwd: io.cwd, policy: policy.options });
     collected.push(...result.diagnostics);
     for (const [name, text] of result.sources) sources.set(name, text);
   }

@@ -5,6 +5,8 @@
  * docs/diagnostics.md.
  */
 
+import { LINT_RULES } from './lint.js';
+import { POLICY_RULES } from './policy/index.js';
 import type { RuleInfo } from './rule.js';
 
 export type { DocumentRule, DocumentRuleContext, Finding, RuleCategory, RuleInfo } from './rule.js';
@@ -174,10 +176,21 @@ const CORE_RULES: readonly RuleInfo[] = [
 ];
 
 /**
- * Every rule, in a stable order (category, then id). Policy rules are added
- * to this list by their modules' registration below.
+ * Every rule, in a stable order: the core rules, then the policy rules
+ * (`./policy/`, by id), then the lint rules (`./lint.ts`).
  */
-export const RULES: readonly RuleInfo[] = [...CORE_RULES];
+export const RULES: readonly RuleInfo[] = [
+  ...CORE_RULES,
+  // Only the metadata: SARIF and the docs read RULES, not the check functions.
+  ...POLICY_RULES.map(({ id, category, summary, docs, severity }) => ({
+    id,
+    category,
+    summary,
+    docs,
+    severity,
+  })),
+  ...LINT_RULES,
+];
 
 const byId = new Map(RULES.map((r) => [r.id, r]));
 
