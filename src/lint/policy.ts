@@ -60,9 +60,18 @@ export function runPolicy(
     if (options.config?.isIgnored(f.path)) continue;
     const text = sources.get(f.file);
     const found: Diagnostic[] = [];
+    // A file with a document the rules skipped: its suppressions may be for
+    // problems not looked for, so none is reported unused.
+    let skipped = false;
     for (const document of f.documents) {
-      if (!document.kind || document.doc.broken) continue;
-      if (document.diagnostics.some((d) => d.severity === 'error')) continue;
+      if (!document.kind || document.doc.broken) {
+        skipped = true;
+        continue;
+      }
+      if (document.diagnostics.some((d) => d.severity === 'error')) {
+        skipped = true;
+        continue;
+      }
       const data = document.doc.data;
       if (typeof data !== 'object' || data === null || Array.isArray(data)) continue;
       for (const rule of POLICY_RULES) {
@@ -88,7 +97,7 @@ export function runPolicy(
       file: f.file,
       text,
       diagnostics: found,
-      enabled: (id) => ruleLevel(id, options) !== 'off',
+      enabled: (id) => !skipped && ruleLevel(id, options) !== 'off',
     });
     out.push(...kept);
     for (const p of problems) {

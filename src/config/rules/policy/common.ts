@@ -90,7 +90,7 @@ export interface ImageUse {
   /** JSON path of the `image` value. */
   at: Path;
   image: string;
-  /** `agent "api"`, `service "db"`, `step "test"` or `defaults.image`. */
+  /** `agent "api"`, `service "db"`, `step "test"` or `the workflow defaults`. */
   subject: string;
   /** The spec also has `build:`: the image is the tag of an image built from the repository. */
   built: boolean;
@@ -124,7 +124,7 @@ export function imageUses(ctx: DocumentRuleContext): ImageUse[] {
     out.push({
       at: ['spec', 'defaults', 'image'],
       image: spec.defaults.image,
-      subject: 'defaults.image',
+      subject: 'the workflow defaults',
       built: false,
       pullNever: false,
     });

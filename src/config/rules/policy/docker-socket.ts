@@ -31,9 +31,12 @@ export const dockerSocket = policyRule(
       if (!t.container) continue;
       for (const m of bindMounts(t)) {
         if (!isDockerSocketPath(m.source)) continue;
+        const what = m.source.endsWith('docker.sock')
+          ? `the Docker socket (${JSON.stringify(m.source)}),`
+          : `${JSON.stringify(m.source)}, the directory of the Docker socket,`;
         ctx.report({
           at: m.at,
-          message: `${t.subject} mounts the Docker socket (${JSON.stringify(m.source)}), which gives it control of the engine and the host; remove the mount`,
+          message: `${t.subject} mounts ${what} which gives it control of the engine and the host; remove the mount`,
         });
       }
     }
