@@ -17,7 +17,7 @@ const root = path.resolve(import.meta.dirname, '../../..');
 const docPath = path.join(root, 'docs', 'diagnostics.md');
 
 /** GitHub's heading anchor: lower case, punctuation other than `-` and `_` dropped, spaces to `-`. */
-export function githubSlug(heading: string): string {
+function githubSlug(heading: string): string {
   return heading
     .trim()
     .toLowerCase()

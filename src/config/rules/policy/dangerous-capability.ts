@@ -16,6 +16,7 @@ export const DANGEROUS_CAPABILITIES: readonly string[] = [
   'SYS_PTRACE',
 ];
 
+/** The `policy/dangerous-capability` rule, as described above. */
 export const dangerousCapability = policyRule(
   'dangerous-capability',
   'a container that adds SYS_ADMIN, NET_ADMIN, SYS_PTRACE or ALL',

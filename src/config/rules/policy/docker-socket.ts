@@ -23,6 +23,7 @@ export function isDockerSocketPath(source: string): boolean {
   return DOCKER_SOCKET_PATHS.includes(path.posix.normalize(source).replace(/(.)\/$/, '$1'));
 }
 
+/** The `policy/docker-socket` rule, as described above. */
 export const dockerSocket = policyRule(
   'docker-socket',
   'a bind mount of the Docker socket or its directory',

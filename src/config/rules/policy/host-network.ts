@@ -7,6 +7,7 @@
 import { agentTargets, isObject } from './common.js';
 import { policyRule } from './define.js';
 
+/** The `policy/host-network` rule, as described above. */
 export const hostNetwork = policyRule(
   'host-network',
   "a container on the host's network",

@@ -13,6 +13,7 @@ import { policyRule } from './define.js';
 import { isDockerSocketPath } from './docker-socket.js';
 import { isInside, repositoryRoot } from './repository.js';
 
+/** The `policy/host-path` rule, as described above. */
 export const hostPath = policyRule(
   'host-path',
   'a bind mount of a host path outside the repository',

@@ -10,6 +10,7 @@
 import { imageUses, parseImage } from './common.js';
 import { policyRule } from './define.js';
 
+/** The `policy/image-digest` rule, as described above. */
 export const imageDigest = policyRule(
   'image-digest',
   'an image without a digest (only with --strict)',

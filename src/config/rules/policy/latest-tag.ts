@@ -9,6 +9,7 @@
 import { imageUses, parseImage } from './common.js';
 import { policyRule } from './define.js';
 
+/** The `policy/latest-tag` rule, as described above. */
 export const latestTag = policyRule(
   'latest-tag',
   'an image without a tag or with the latest tag',

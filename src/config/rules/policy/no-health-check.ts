@@ -8,6 +8,7 @@
 import { agentTargets } from './common.js';
 import { policyRule } from './define.js';
 
+/** The `policy/no-health-check` rule, as described above. */
 export const noHealthCheck = policyRule(
   'no-health-check',
   'a service without a health check',

@@ -8,6 +8,7 @@
 import { agentTargets, isObject } from './common.js';
 import { policyRule } from './define.js';
 
+/** The `policy/no-memory-limit` rule, as described above. */
 export const noMemoryLimit = policyRule(
   'no-memory-limit',
   'a service container without a memory limit',

@@ -7,6 +7,7 @@
 import { agentTargets, isObject } from './common.js';
 import { policyRule } from './define.js';
 
+/** The `policy/privileged` rule, as described above. */
 export const privileged = policyRule('privileged', 'a container that runs privileged', (ctx) => {
   for (const t of agentTargets(ctx)) {
     if (!t.container || !isObject(t.spec.security) || t.spec.security.privileged !== true) continue;

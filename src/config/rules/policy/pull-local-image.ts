@@ -20,6 +20,7 @@ export function localOnly(use: { image: string; built: boolean }): string | unde
   return undefined;
 }
 
+/** The `policy/pull-local-image` rule, as described above. */
 export const pullLocalImage = policyRule(
   'pull-local-image',
   'pull: always for an image that only exists locally',

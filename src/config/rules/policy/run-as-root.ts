@@ -10,6 +10,7 @@
 import { agentTargets, isObject } from './common.js';
 import { policyRule } from './define.js';
 
+/** The `policy/run-as-root` rule, as described above. */
 export const runAsRoot = policyRule(
   'run-as-root',
   'a container that runs as root, or sets no runAsUser',

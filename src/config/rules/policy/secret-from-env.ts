@@ -7,6 +7,7 @@
 import { envVars, secretLikeName } from './common.js';
 import { policyRule } from './define.js';
 
+/** The `policy/secret-from-env` rule, as described above. */
 export const secretFromEnv = policyRule(
   'secret-from-env',
   'a secret-looking variable read with from: env instead of from: secret',

@@ -59,6 +59,7 @@ export function secretKind(name: string, value: string): string | undefined {
   return undefined;
 }
 
+/** The `policy/secret-literal` rule, as described above. */
 export const secretLiteral = policyRule(
   'secret-literal',
   'a literal environment value that looks like a secret',

@@ -9,6 +9,7 @@
 import { agentTargets, isObject } from './common.js';
 import { policyRule } from './define.js';
 
+/** The `policy/writable-root-filesystem` rule, as described above. */
 export const writableRootFilesystem = policyRule(
   'writable-root-filesystem',
   'a service container whose root filesystem is writable',
