@@ -103,9 +103,17 @@ export interface ImageUse {
 /**
  * Every image reference of a document: agent and inline service `image`s of
  * container agents, container steps' own `image`s and `defaults.image`.
- * agent.dev/v1 agents have none (their image is always built).
+ * agent.dev/v1 agents have none (their image is always built). Images with
+ * a `${{ }}` expression are left out: what they name is known only at run
+ * time.
  */
 export function imageUses(ctx: DocumentRuleContext): ImageUse[] {
+  const out = collectImageUses(ctx);
+  // An image with an expression is known only when the run starts.
+  return out.filter((u) => !u.image.includes('${{'));
+}
+
+function collectImageUses(ctx: DocumentRuleContext): ImageUse[] {
   const out: ImageUse[] = [];
   for (const t of agentTargets(ctx)) {
     if (t.format || !t.container || typeof t.spec.image !== 'string') continue;
