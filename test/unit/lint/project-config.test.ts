@@ -124,3 +124,16 @@ describe('policy rules run only in agent lint', () => {
     expect(lines.filter((l) => l.endsWith('policy/latest-tag'))).toEqual(['15 policy/latest-tag']);
   });
 });
+
+describe('library lint', () => {
+  it('runs the policy rules only when asked', async () => {
+    const { lint } = await import('../../../src/library.js');
+    const file = 'test/fixtures/lint/policy/privileged.yaml';
+    expect((await lint([file])).diagnostics).toEqual([]);
+    const warned = await lint([file], { policy: {} });
+    expect(warned.diagnostics.map((d) => d.code)).toEqual(['policy/privileged']);
+    expect(warned.ok).toBe(true);
+    const strict = await lint([file], { policy: { strict: true } });
+    expect(strict.ok).toBe(false);
+  });
+});
