@@ -14,6 +14,7 @@
 import type { Diagnostic, Severity } from '../config/diagnostics.js';
 import { findingDiagnostic, ruleInfo } from '../config/rules/index.js';
 import { OFF_BY_DEFAULT, POLICY_RULES } from '../config/rules/policy/index.js';
+import { secretLiteral } from '../config/rules/policy/secret-literal.js';
 import type { ValidatedDocument } from '../config/validate.js';
 import type { ProjectConfig, RuleLevel } from './project-config.js';
 import { applySuppressions } from './suppressions.js';
@@ -47,8 +48,9 @@ export function ruleLevel(id: string, options: PolicyOptions): RuleLevel {
 /**
  * Runs the policy pass over `files`. Returns the policy and `lint/*`
  * diagnostics; replaces, in `sources`, each file's text by one where the
- * values `policy/secret-literal` flags are masked with `*` (same length, so
- * positions hold), so no output format prints them. Never throws.
+ * values `policy/secret-literal` would flag are masked with `*` (same
+ * length, so positions hold), so no output format prints them, even when the
+ * rule is off. Never throws.
  */
 export function runPolicy(
   files: readonly PolicyFile[],
@@ -57,8 +59,12 @@ export function runPolicy(
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const f of files) {
-    if (options.config?.isIgnored(f.path)) continue;
     const text = sources.get(f.file);
+    if (options.config?.isIgnored(f.path)) {
+      const secrets = secretRanges(f);
+      if (text !== undefined && secrets.length > 0) sources.set(f.file, mask(text, secrets));
+      continue;
+    }
     const found: Diagnostic[] = [];
     // A file with a document the rules skipped: its suppressions may be for
     // problems not looked for, so none is reported unused.
@@ -104,10 +110,34 @@ export function runPolicy(
       const level = ruleLevel(p.code, options);
       if (level !== 'off') out.push({ ...p, severity: level as Severity });
     }
-    const secrets = found.filter((d) => d.code === 'policy/secret-literal');
+    const secrets = secretRanges(f);
     if (secrets.length > 0) sources.set(f.file, mask(text, secrets));
   }
   return out;
+}
+
+/**
+ * Where the values `policy/secret-literal` flags are, in every document of
+ * the file that has data, whether or not the rule is on, the file ignored or
+ * the document in error: a snippet of any diagnostic never shows one.
+ */
+function secretRanges(f: PolicyFile): Diagnostic[] {
+  const ranges: Diagnostic[] = [];
+  for (const document of f.documents) {
+    const data = document.doc.data;
+    if (!document.kind || document.doc.broken) continue;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) continue;
+    const ctx = { doc: document.doc, file: f.file };
+    secretLiteral.check({
+      ...ctx,
+      path: f.path,
+      kind: document.kind,
+      ...(document.format ? { format: document.format } : {}),
+      data: data as Record<string, unknown>,
+      report: (finding) => ranges.push(findingDiagnostic(secretLiteral, ctx, finding)),
+    });
+  }
+  return ranges;
 }
 
 /** `text` with the characters of each diagnostic's range (except line breaks) replaced by `*`. */

@@ -58,3 +58,20 @@ describe('secret values are never printed', () => {
     });
   }
 });
+
+describe('secret values stay masked when the rule does not report them', () => {
+  it('with policy/secret-literal off, in a snippet of another problem on the line', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(path.join(tmpdir(), 'agentfile-mask-'));
+    await writeFile(path.join(dir, '.git'), 'gitdir: elsewhere\n');
+    await writeFile(path.join(dir, '.agentlint.yaml'), 'rules:\n  policy/secret-literal: off\n');
+    await writeFile(
+      path.join(dir, 'agent.yaml'),
+      'apiVersion: agentfile/v1\nkind: Agent\nmetadata:\n  name: a\nspec:\n  command: [sleep, "1"]\n  healthCheck: { command: [true] }\n  environment:\n    - { name: GITHUB_TOKEN, value: ghp_Zq8vR2mW5tY7uI9oP1aS3dF6gH4jK0lX2cV8, from: env }\n',
+    );
+    const r = await runAgent(['lint', 'agent.yaml'], dir);
+    expect(r.stdout).toMatch(/^agent\.yaml:9:/m);
+    expect(r.stdout).not.toContain('ghp_Zq8v');
+  });
+});
