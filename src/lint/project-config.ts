@@ -11,7 +11,8 @@
  *
  * Found in the linted file's directory or the nearest ancestor up to the
  * repository root (the nearest directory with `.git`); `agent lint --config
- * FILE` names one instead. Only policy and lint rules can be configured.
+ * FILE` names one instead. Only policy and lint rules (but `lint/config`)
+ * can be configured.
  */
 
 import { existsSync } from 'node:fs';
@@ -130,9 +131,10 @@ export async function loadProjectConfig(abs: string, file: string): Promise<Proj
           doc.locate([key], 'key'),
         );
     }
-    const configurable = RULES.filter((r) => r.category === 'policy' || r.category === 'lint').map(
-      (r) => r.id,
-    );
+    // lint/config reports this file itself: it cannot turn itself off.
+    const configurable = RULES.filter(
+      (r) => (r.category === 'policy' || r.category === 'lint') && r.id !== 'lint/config',
+    ).map((r) => r.id);
     if (map.rules !== undefined && map.rules !== null) {
       if (typeof map.rules !== 'object' || Array.isArray(map.rules)) {
         error(
@@ -149,9 +151,11 @@ export async function loadProjectConfig(abs: string, file: string): Promise<Proj
             );
             continue;
           }
-          if (info.category !== 'policy' && info.category !== 'lint') {
+          if (!configurable.includes(id)) {
             error(
-              `${JSON.stringify(id)} cannot be configured: only policy and lint rules can; fix the problem instead`,
+              id === 'lint/config'
+                ? '"lint/config" cannot be configured: it reports the problems of this file; fix them instead'
+                : `${JSON.stringify(id)} cannot be configured: only policy and lint rules can; fix the problem instead`,
               doc.locate(['rules', id], 'key'),
             );
             continue;
