@@ -21,6 +21,7 @@ const SECRETS = [
   '9fK2pQ7xL4mN8vB3zR6tY1wE5',
   'MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu',
   'Zm9vYmFyYmF6cXV4cXV1eA2',
+  'npm_Qx7pL2mZ9vK4tR8wN1yB6cF3hJ5aD0sE2gW4',
 ];
 
 async function formats(): Promise<string[]> {

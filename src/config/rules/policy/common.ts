@@ -231,17 +231,33 @@ export interface EnvVar {
   from?: string;
   /** `agent "api"`, `service "db"`, `step "x"` or `the workflow`. */
   owner: string;
-  /** True for an `environment` list item (a `from:` can be set), false for a workflow `env` map entry. */
-  entry: boolean;
+  /** How to pass the value without writing it in the file, for messages. */
+  fix: string;
 }
 
 /**
  * Every environment variable of a document: agents' and services'
- * `environment` lists, and a Workflow's `env`, `defaults.env` and steps' `env`.
+ * `environment` lists and `build.args` (build arguments, for the secret
+ * rules), and a Workflow's `env`, `defaults.env` and steps' `env`.
  */
 export function envVars(ctx: DocumentRuleContext): EnvVar[] {
   const out: EnvVar[] = [];
   for (const t of agentTargets(ctx)) {
+    const args = isObject(t.spec.build) ? t.spec.build.args : undefined;
+    if (isObject(args)) {
+      for (const [name, value] of Object.entries(args)) {
+        if (typeof value !== 'string') continue;
+        const at = [...t.path, 'build', 'args', name];
+        out.push({
+          name,
+          at,
+          value,
+          valueAt: at,
+          owner: `the build of ${t.subject}`,
+          fix: "remove it (build arguments stay in the image's history) and pass it at run time with from: secret",
+        });
+      }
+    }
     const list = t.spec.environment;
     if (!Array.isArray(list)) continue;
     list.forEach((e, i) => {
@@ -254,7 +270,7 @@ export function envVars(ctx: DocumentRuleContext): EnvVar[] {
         ...(literal !== undefined ? { value: literal, valueAt: [...at, 'value'] } : {}),
         ...(typeof e.from === 'string' ? { from: e.from } : {}),
         owner: t.subject,
-        entry: true,
+        fix: `read it from a secret ({ name: ${e.name}, from: secret })`,
       });
     });
   }
@@ -288,7 +304,7 @@ export function envVars(ctx: DocumentRuleContext): EnvVar[] {
         at,
         ...(typeof value === 'string' ? { value, valueAt: at } : {}),
         owner: m.owner,
-        entry: false,
+        fix: `declare it in "secrets" and write \${{ secrets.${name} }}`,
       });
     }
   }

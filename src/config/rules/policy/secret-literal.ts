@@ -9,7 +9,8 @@
  * ({@link secretLikeName}), any value of 16 or more characters without spaces
  * whose Shannon entropy is at least 3 bits per character.
  *
- * The message names the variable and the kind of secret, never the value;
+ * Checked in `environment`, `build.args` and workflow `env` maps. The
+ * message names the variable and the kind of secret, never the value;
  * the lint pass also masks the value in the snippet it prints.
  */
 
@@ -70,11 +71,7 @@ export const secretLiteral = policyRule(
       if (!kind) continue;
       ctx.report({
         at: v.valueAt,
-        message: `the value of ${JSON.stringify(v.name)} in ${v.owner} looks like ${kind}, written into the file; ${
-          v.entry
-            ? `read it from a secret ({ name: ${v.name}, from: secret })`
-            : `declare it in "secrets" and write \${{ secrets.${v.name} }}`
-        }, and rotate it`,
+        message: `the value of ${JSON.stringify(v.name)} in ${v.owner} looks like ${kind}, written into the file; ${v.fix}, and rotate it`,
       });
     }
   },
