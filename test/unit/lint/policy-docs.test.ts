@@ -6,7 +6,7 @@
  * UPDATE_GOLDEN=1 rewrites the outputs in the doc.
  */
 
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,19 @@ describe('docs/diagnostics.md policy sections', async () => {
       const found = all.filter((s) => s.anchor === rule.docs);
       expect(found).toHaveLength(1);
       expect(found[0]?.body).toContain(`\`${rule.id}\``);
+    });
+  }
+
+  for (const rule of policy.filter((r) => r.category === 'lint')) {
+    it(`${rule.id}: the line the doc shows is one a golden case prints`, async () => {
+      const section = all.find((s) => s.anchor === rule.docs);
+      const shown = /```text\n[^:\n]+(:\d+:\d+: [^\n]+)\n```/.exec(section?.body ?? '')?.[1];
+      if (!shown) throw new Error(`#${rule.docs}: no example line`);
+      expect(shown).toContain(`[${rule.id}]`);
+      const dir = path.join(root, 'test', 'fixtures', 'lint', 'policy');
+      const outs = (await readdir(dir)).filter((f) => f.endsWith('.out'));
+      const texts = await Promise.all(outs.map((f) => readFile(path.join(dir, f), 'utf8')));
+      expect(texts.some((t) => t.split('\n').some((l) => l.endsWith(shown)))).toBe(true);
     });
   }
 
