@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { type Diagnostic, hasErrors, sortDiagnostics } from './config/diagnostics.js';
 import { loadProject } from './config/index.js';
 import type { StoredEvent } from './core/events.js';
+import { lintPolicy } from './lint/lint-policy.js';
 import { compilePlan, type Plan } from './plan/compile.js';
 import { type InputValue, resolveInputs } from './plan/inputs.js';
 import { axisEvaluator, MatrixError } from './plan/matrix.js';
@@ -31,10 +32,15 @@ export interface LintResult {
 /**
  * Validates files as `agent lint` does (schemas, semantic rules), each
  * problem once even when several files reach the same one.
+ *
+ * @param options.policy run the policy rules too, as `agent lint` does:
+ *   `{}` for its defaults, `{ strict: true }` for `--strict`, `config` for
+ *   `--config FILE` (relative to `cwd`); without it only the rules that
+ *   `agent run` also applies are checked.
  */
 export async function lint(
   files: readonly string[],
-  options: { cwd?: string } = {},
+  options: { cwd?: string; policy?: { strict?: boolean; config?: string } } = {},
 ): Promise<LintResult> {
   const cwd = options.cwd ?? process.cwd();
   const seen = new Set<string>();
@@ -43,7 +49,13 @@ export async function lint(
     const key = resolve(cwd, file);
     if (seen.has(key)) continue;
     seen.add(key);
-    all.push(...(await loadProject(file, { cwd })).diagnostics);
+    if (options.policy) {
+      const policy = await lintPolicy(file, options.policy, cwd);
+      all.push(...policy.diagnostics);
+      all.push(...(await loadProject(file, { cwd, policy: policy.options })).diagnostics);
+    } else {
+      all.push(...(await loadProject(file, { cwd })).diagnostics);
+    }
   }
   const diagnostics = sortDiagnostics(all);
   return { diagnostics, ok: !hasErrors(diagnostics) };

@@ -15,6 +15,7 @@ import {
   renderLint,
   tooManyWarningsText,
 } from '../lint/format/index.js';
+import { lintPolicy } from '../lint/lint-policy.js';
 import { type CliIo, ExitCode, packageVersion } from './common.js';
 
 /** The options of `agent lint`. */
@@ -27,6 +28,10 @@ export interface LintOptions {
   format: LintFormat;
   /** Fail (exit 1) when there are more warnings than this (a whole number ≥ 0). */
   maxWarnings?: number;
+  /** `--strict`: policy and lint warnings are errors, and `policy/image-digest` runs. */
+  strict?: boolean;
+  /** `--config FILE`: the `.agentlint.yaml` to use instead of the one found beside each file. */
+  config?: string;
 }
 
 /** Runs `agent lint` and resolves with its exit code. */
@@ -40,7 +45,10 @@ export async function lintCommand(files: string[], opts: LintOptions, io: CliIo)
     const key = resolve(io.cwd, file);
     if (seen.has(key)) continue;
     seen.add(key);
-    const result = await loadProject(file, { cwd: io.cwd });
+    const policy = await lintPolicy(file, opts, io.cwd);
+    collected.push(...policy.diagnostics);
+    for (const [name, text] of policy.sources) sources.set(name, text);
+    const result = await loadProject(file, { cwd: io.cwd, policy: policy.options });
     collected.push(...result.diagnostics);
     for (const [name, text] of result.sources) sources.set(name, text);
   }

@@ -75,6 +75,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         },
       ),
     )
+    .option('--strict', 'policy warnings are errors, and images need a digest')
+    .option('--config <file>', 'the .agentlint.yaml to use (default: the nearest one)')
     .action(async (files: string[], opts: LintOptions) => {
       exitCode = await lintCommand(files, opts, io);
     });

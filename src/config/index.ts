@@ -6,6 +6,7 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type PolicyOptions, runPolicy } from '../lint/policy.js';
 import { normalizeAgentDev } from './agent-dev.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from './diagnostics.js';
 import { checkWorkflowExpressions } from './expressions.js';
@@ -81,6 +82,12 @@ class ProjectLoader {
       this.files.set(abs, pending);
     }
     return pending;
+  }
+
+  /** Every file read so far (not those that failed to read). */
+  async loadedFiles(): Promise<LoadedFile[]> {
+    const all = await Promise.all(this.files.values());
+    return all.filter((f): f is LoadedFile => !('failure' in f));
   }
 
   displayName(abs: string): string {
@@ -285,12 +292,15 @@ function agentOf(
  *   `process.cwd()`.
  * @param options.baseImages base images by language for agent.dev/v1 agents
  *   (`nodejs` → `node:20`), over the defaults (docs/agent-as-code.md).
+ * @param options.policy run the policy rules too (`agent lint` only; not
+ *   `run` or `plan`), on every document without errors of its own, with
+ *   suppressions and `.agentlint.yaml` levels (src/lint/policy.ts).
  * @returns the project (only when no diagnostic is an error), every
  *   diagnostic sorted by file, line and column, and the text of every file read.
  */
 export async function loadProject(
   file: string,
-  options: { cwd?: string; baseImages?: Record<string, string> } = {},
+  options: { cwd?: string; baseImages?: Record<string, string>; policy?: PolicyOptions } = {},
 ): Promise<LoadResult> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const abs = path.resolve(cwd, file);
@@ -313,6 +323,11 @@ export async function loadProject(
     };
   }
   await loader.resolveUses(main);
+  if (options.policy) {
+    loader.diagnostics.push(
+      ...runPolicy(await loader.loadedFiles(), options.policy, loader.sources),
+    );
+  }
   const diagnostics = sortDiagnostics(loader.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics, sources: loader.sources };
 

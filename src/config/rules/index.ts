@@ -14,6 +14,8 @@ import { replicasRule } from './agent/replicas.js';
 import { runtimeRule } from './agent/runtime.js';
 import { volumeRule } from './agent/volume.js';
 import { agentWorkdirRule } from './agent/workdir.js';
+import { LINT_RULES } from './lint.js';
+import { POLICY_RULES } from './policy/index.js';
 import type { DocumentRule, Rule, RuleInfo, SchemaRule } from './rule.js';
 import { notAllowed } from './schema/enum.js';
 import { invalid } from './schema/invalid.js';
@@ -250,8 +252,13 @@ const REPORTED_ELSEWHERE: readonly RuleInfo[] = [
   ),
 ];
 
-/** Every rule, sorted by id. */
-export const RULES: readonly RuleInfo[] = [...MODULES, ...REPORTED_ELSEWHERE]
+/** Every rule, sorted by id: the modules above, the policy rules (`./policy/`), the lint rules (`./lint.ts`) and the rules reported elsewhere. Only the metadata: SARIF and the docs read RULES. */
+export const RULES: readonly RuleInfo[] = [
+  ...MODULES,
+  ...POLICY_RULES,
+  ...LINT_RULES,
+  ...REPORTED_ELSEWHERE,
+]
   .map(({ id, category, docs, summary, severity }) => ({ id, category, docs, summary, severity }))
   .sort((a, b) => a.id.localeCompare(b.id));
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseMaxWarnings } from '../../../src/lint/format/index.js';
 import { runLint } from './run-lint.js';
 
-// Three warnings (agent-dev/manifest), no error.
+// Five warnings (three agent-dev/manifest, two policy), no error.
 const warns = 'test/fixtures/lint/agent-dev/mismatch/agent.yaml';
 const clean = 'test/fixtures/lint/ok/minimal.yaml';
 const errors = 'test/fixtures/lint/err/unknown-key.yaml';
@@ -12,18 +12,18 @@ const errors = 'test/fixtures/lint/err/unknown-key.yaml';
 describe('agent lint --max-warnings', () => {
   it('warnings alone do not fail lint without the flag, nor within the limit', async () => {
     expect((await runLint([warns])).code).toBe(0);
-    const within = await runLint(['--max-warnings', '3', warns]);
+    const within = await runLint(['--max-warnings', '5', warns]);
     expect(within.code).toBe(0);
-    expect(within.stdout).toContain('0 error(s), 3 warning(s)\n');
+    expect(within.stdout).toContain('0 error(s), 5 warning(s)\n');
     expect(within.stdout).not.toContain('too many warnings');
     expect((await runLint(['--max-warnings', '0', clean])).code).toBe(0);
   });
 
   it('more warnings than N exit 1, and the pretty summary says why', async () => {
-    const r = await runLint(['--max-warnings', '2', warns]);
+    const r = await runLint(['--max-warnings', '4', warns]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
-      /0 error\(s\), 3 warning\(s\)\ntoo many warnings: 3 is more than --max-warnings 2\n$/,
+      /0 error\(s\), 5 warning\(s\)\ntoo many warnings: 5 is more than --max-warnings 4\n$/,
     );
     expect((await runLint(['--max-warnings=0', warns])).code).toBe(1);
   });
@@ -33,11 +33,11 @@ describe('agent lint --max-warnings', () => {
       const r = await runLint(['--format', format, '--max-warnings', '1', warns]);
       expect(r.code).toBe(1);
       expect(() => JSON.parse(r.stdout)).not.toThrow();
-      expect(r.stderr).toBe('agent: too many warnings: 3 is more than --max-warnings 1\n');
+      expect(r.stderr).toBe('agent: too many warnings: 5 is more than --max-warnings 1\n');
     }
     const github = await runLint(['--format', 'github', '--max-warnings', '1', warns]);
     expect(github.code).toBe(1);
-    expect(github.stdout.split('\n').filter((l) => l !== '')).toHaveLength(3);
+    expect(github.stdout.split('\n').filter((l) => l !== '')).toHaveLength(5);
     expect(github.stderr).toContain('too many warnings');
   });
 
