@@ -39,7 +39,7 @@ export {
   startRun,
 } from './library.js';
 export { compilePlan, type Plan, PlanError, type PlanNode } from './plan/compile.js';
-export { planToJson, renderPlanText } from './plan/render.js';
+export { planToJson, renderPlanDot, renderPlanMermaid, renderPlanText } from './plan/render.js';
 export { ListrReporter } from './report/listr.js';
 export { JsonReporter, PlainReporter } from './report/plain.js';
 export type { Reporter } from './report/types.js';

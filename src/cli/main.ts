@@ -11,7 +11,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { LINT_FORMATS, parseMaxWarnings } from '../lint/format/index.js';
 import { compilePlan, type Plan } from '../plan/compile.js';
 import { MatrixError } from '../plan/matrix.js';
-import { planToJson, renderPlanText } from '../plan/render.js';
+import { planToJson, renderPlanDot, renderPlanMermaid, renderPlanText } from '../plan/render.js';
 import { registerBuildCommand } from './build-command.js';
 import { CliError, type CliIo, ExitCode, packageVersion } from './common.js';
 import { registerControlCommands } from './control.js';
@@ -87,7 +87,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .argument('[file]', 'workflow file', 'agent.yaml')
     .option('-w, --workflow <name>', 'the workflow to plan, when the file has several')
     .addOption(
-      new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
+      new Option('--format <format>', 'output format; mermaid and dot draw the graph')
+        .choices(['text', 'json', 'mermaid', 'dot'])
+        .default('text'),
     )
     .option('--resume [run]', 'say which steps `agent run --resume` would run, and why')
     .option('--from <step>', 'say which steps `agent run --from STEP` would rerun, and why')
@@ -259,7 +261,7 @@ function toleratesClosedOutput(stream: NodeJS.WritableStream): void {
 
 interface PlanOptions extends InputFlags {
   workflow?: string;
-  format: 'text' | 'json';
+  format: 'text' | 'json' | 'mermaid' | 'dot';
   resume?: true | string;
   from?: string;
   state?: string;
@@ -276,13 +278,24 @@ async function planCommand(file: string, opts: PlanOptions, io: CliIo): Promise<
     throw error;
   }
   if (opts.resume !== undefined || opts.from !== undefined) {
+    const format = opts.format;
+    if (format === 'mermaid' || format === 'dot') {
+      throw new CliError(
+        `--format ${format} draws the plan; with --resume or --from use text or json`,
+        ExitCode.invalid,
+      );
+    }
     const { explainSession } = await import('./explain.js');
-    return explainSession(plan, opts, io);
+    return explainSession(plan, { ...opts, format }, io);
   }
   const text =
     opts.format === 'json'
       ? JSON.stringify(planToJson(plan), null, 2)
-      : renderPlanText(plan, { cwd: io.cwd });
+      : opts.format === 'mermaid'
+        ? renderPlanMermaid(plan)
+        : opts.format === 'dot'
+          ? renderPlanDot(plan)
+          : renderPlanText(plan, { cwd: io.cwd });
   io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   return ExitCode.ok;
 }

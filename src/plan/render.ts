@@ -136,34 +136,209 @@ export function planToJson(plan: Plan): PlanJson {
 }
 
 /**
- * A Mermaid flowchart of the plan (left to right): services as stadiums,
- * steps as boxes, an arrow from each node to the nodes that need it.
+ * How {@link renderPlanMermaid} and {@link renderPlanDot} group a plan's
+ * nodes: services in one group, each matrix step's combinations in one group
+ * (keyed by the step id as written), every other step on its own. Groups and
+ * their members are in plan order; a group sits where its first member is.
+ */
+type GraphItem =
+  | { kind: 'services'; nodes: PlanNode[] }
+  | { kind: 'matrix'; group: string; nodes: PlanNode[] }
+  | { kind: 'node'; node: PlanNode };
+
+function graphItems(plan: Plan): GraphItem[] {
+  const items: GraphItem[] = [];
+  const matrices = new Map<string, PlanNode[]>();
+  let services: PlanNode[] | undefined;
+  for (const node of plan.nodes) {
+    if (node.kind === 'service') {
+      if (!services) {
+        services = [];
+        items.push({ kind: 'services', nodes: services });
+      }
+      services.push(node);
+      continue;
+    }
+    const group = node.step.combination?.group;
+    if (group === undefined) {
+      items.push({ kind: 'node', node });
+      continue;
+    }
+    let members = matrices.get(group);
+    if (!members) {
+      members = [];
+      matrices.set(group, members);
+      items.push({ kind: 'matrix', group, nodes: members });
+    }
+    members.push(node);
+  }
+  return items;
+}
+
+/** Every edge of the plan, `from` needed by `to`, by `from` then `to`, both in plan order. */
+function graphEdges(plan: Plan): { from: PlanNode; to: PlanNode }[] {
+  const byId = new Map(plan.nodes.map((n) => [n.id, n]));
+  const edges: { from: PlanNode; to: PlanNode }[] = [];
+  for (const from of plan.nodes) {
+    const targets = from.dependents
+      .map((id) => byId.get(id))
+      .filter((n): n is PlanNode => n !== undefined)
+      .sort((a, b) => a.index - b.index);
+    for (const to of targets) edges.push({ from, to });
+  }
+  return edges;
+}
+
+/** The label a graph gives an edge out of a service: a step that needs a service waits until it is healthy. */
+const HEALTHY = 'healthy';
+
+/**
+ * Text for a double-quoted Mermaid string: `"`, `#`, `&`, `<` and `>` become
+ * Mermaid entity codes (`#quot;`, `#35;`, `#amp;`, `#lt;`, `#gt;`; Mermaid
+ * flowchart syntax, "Entity codes to escape characters"), so a label can
+ * neither end the string nor be read as HTML.
+ */
+function mermaidText(text: string): string {
+  return text.replace(/[#"&<>]/g, (c) => {
+    switch (c) {
+      case '#':
+        return '#35;';
+      case '"':
+        return '#quot;';
+      case '&':
+        return '#amp;';
+      case '<':
+        return '#lt;';
+      default:
+        return '#gt;';
+    }
+  });
+}
+
+/**
+ * A Mermaid flowchart of the plan, left to right (Mermaid flowchart syntax):
+ *
+ * ```
+ * ---
+ * title: "hello"
+ * ---
+ * flowchart LR
+ *   subgraph services["services"]
+ *     n0(["api"])
+ *   end
+ *   n1["install"]
+ *   subgraph m0["test (matrix)"]
+ *     n2["test-20"]
+ *     n3["test-22"]
+ *   end
+ *   n0 -.->|healthy| n2
+ *   n1 --> n2
+ * ```
+ *
+ * Node ids are `n` and the node's 0-based plan index (so no step id can
+ * clash with Mermaid's syntax or keywords); the node's own id is its label,
+ * quoted and escaped (see `mermaidText`). Services are stadiums in a
+ * `services` subgraph, approval steps hexagons, other steps boxes; the
+ * combinations of a matrix step are in one subgraph `m<k>` (k counts matrix
+ * steps in plan order) titled `<step> (matrix)`. An arrow goes from each node
+ * to each node that needs it: dotted and labelled `healthy` out of a service
+ * (the step waits for its health check), solid otherwise. Order: nodes in plan
+ * order (groups where their first member is), edges by source, then target, both
+ * in plan order. Same plan, same text.
  */
 export function renderPlanMermaid(plan: Plan): string {
-  const ref = (id: string) => `n${plan.nodes.findIndex((n) => n.id === id)}`;
-  const lines = ['flowchart LR'];
-  for (const n of plan.nodes) {
-    const label = `"${n.id.replaceAll('"', '#quot;')}"`;
-    lines.push(`  n${n.index}${n.kind === 'service' ? `([${label}])` : `[${label}]`}`);
+  const ref = (n: PlanNode) => `n${n.index}`;
+  const shape = (n: PlanNode) => {
+    const label = `"${mermaidText(n.id)}"`;
+    if (n.kind === 'service') return `${ref(n)}([${label}])`;
+    return n.step.kind === 'approval' ? `${ref(n)}{{${label}}}` : `${ref(n)}[${label}]`;
+  };
+  const lines = ['---', `title: ${JSON.stringify(plan.workflow)}`, '---', 'flowchart LR'];
+  let matrixCount = 0;
+  for (const item of graphItems(plan)) {
+    if (item.kind === 'node') {
+      lines.push(`  ${shape(item.node)}`);
+      continue;
+    }
+    const head =
+      item.kind === 'services'
+        ? 'services["services"]'
+        : `m${matrixCount++}["${mermaidText(`${item.group} (matrix)`)}"]`;
+    lines.push(`  subgraph ${head}`, ...item.nodes.map((n) => `    ${shape(n)}`), '  end');
   }
-  for (const n of plan.nodes) {
-    for (const d of n.dependents) lines.push(`  n${n.index} --> ${ref(d)}`);
+  for (const { from, to } of graphEdges(plan)) {
+    const arrow = from.kind === 'service' ? `-.->|${HEALTHY}|` : '-->';
+    lines.push(`  ${ref(from)} ${arrow} ${ref(to)}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 /**
- * A Graphviz `dot` digraph of the plan (left to right): services as
- * ellipses, steps as boxes, an edge from each node to the nodes that need it.
+ * A double-quoted DOT string (Graphviz DOT language): `"` and `\` are
+ * backslash-escaped, so the string cannot end early and a label shows a
+ * backslash as written rather than as an escape such as `\n` or `\N`.
+ */
+function dotString(text: string): string {
+  return `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+}
+
+/**
+ * A Graphviz digraph of the plan, left to right (Graphviz DOT language):
+ *
+ * ```
+ * digraph "hello" {
+ *   rankdir=LR;
+ *   node [shape=box];
+ *   subgraph "cluster_services" {
+ *     label="services";
+ *     style=dashed;
+ *     "api" [shape=ellipse];
+ *   }
+ *   "install";
+ *   subgraph "cluster_matrix_test" {
+ *     label="test (matrix)";
+ *     "test-20";
+ *     "test-22";
+ *   }
+ *   "api" -> "test-20" [style=dashed, label="healthy"];
+ *   "install" -> "test-20";
+ * }
+ * ```
+ *
+ * Node names are the nodes' ids, quoted and escaped (see `dotString`).
+ * Services are ellipses in the cluster `cluster_services`, approval steps
+ * hexagons, other steps boxes; the combinations of a matrix step are in a
+ * cluster `cluster_matrix_<step>` labelled `<step> (matrix)`. An edge goes
+ * from each node to each node that needs it: dashed and labelled `healthy`
+ * out of a service, solid otherwise. Order as in {@link renderPlanMermaid}.
  */
 export function renderPlanDot(plan: Plan): string {
-  const q = (s: string) => `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
-  const lines = [`digraph ${q(plan.workflow)} {`, '  rankdir=LR;'];
-  for (const n of plan.nodes) {
-    lines.push(`  ${q(n.id)} [shape=${n.kind === 'service' ? 'ellipse' : 'box'}];`);
+  const node = (n: PlanNode, indent: string) => {
+    if (n.kind === 'service') return `${indent}${dotString(n.id)} [shape=ellipse];`;
+    if (n.step.kind === 'approval') return `${indent}${dotString(n.id)} [shape=hexagon];`;
+    return `${indent}${dotString(n.id)};`;
+  };
+  const lines = [`digraph ${dotString(plan.workflow)} {`, '  rankdir=LR;', '  node [shape=box];'];
+  for (const item of graphItems(plan)) {
+    if (item.kind === 'node') {
+      lines.push(node(item.node, '  '));
+      continue;
+    }
+    const [name, label] =
+      item.kind === 'services'
+        ? ['cluster_services', 'services']
+        : [`cluster_matrix_${item.group}`, `${item.group} (matrix)`];
+    lines.push(
+      `  subgraph ${dotString(name)} {`,
+      `    label=${dotString(label)};`,
+      `    style=${item.kind === 'services' ? 'dashed' : 'rounded'};`,
+      ...item.nodes.map((n) => node(n, '    ')),
+      '  }',
+    );
   }
-  for (const n of plan.nodes) {
-    for (const d of n.dependents) lines.push(`  ${q(n.id)} -> ${q(d)};`);
+  for (const { from, to } of graphEdges(plan)) {
+    const attrs = from.kind === 'service' ? ` [style=dashed, label=${dotString(HEALTHY)}]` : '';
+    lines.push(`  ${dotString(from.id)} -> ${dotString(to.id)}${attrs};`);
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;

@@ -1,24 +1,54 @@
 /**
  * A JUnit XML report of a run (`agent run --junit FILE`), the format CI
- * systems (GitHub Actions test reporters, GitLab, Jenkins) read: one
- * `<testsuite>` for the run, one `<testcase>` per step and service, with
- * `<failure>` for failed or timed-out steps and unhealthy services,
- * `<skipped>` for skipped or cancelled ones. Times are in seconds.
- * Shape: the de-facto JUnit schema as used by Maven Surefire and Ant.
+ * systems (Jenkins, GitLab, GitHub Actions test reporters) read. It is valid
+ * against the Jenkins JUnit XSD (`junit-4.xsd` of Jenkins' dtkit JUnit model,
+ * the schema Jenkins' JUnit plugin takes in; the tests validate against it):
+ *
+ * - one `<testsuites>` (`name="agentfile"`, `tests`, `failures`, `errors`,
+ *   `time`) holding one `<testsuite>` for the run (`name` the workflow, `id`
+ *   the run id, `tests`, `failures`, `errors`, `skipped`, `time`,
+ *   `timestamp` ISO 8601 UTC);
+ * - one `<testcase>` per step and service (`classname` `WORKFLOW.step` or
+ *   `WORKFLOW.service`, `name` the id, `time` in seconds with three
+ *   decimals: a step's from its first attempt's start to its end, backoffs
+ *   included; a service's until it was healthy), in plan order;
+ * - a failed step (`type="failed"`), a rejected approval (`rejected`) and a
+ *   service that failed or turned unhealthy (`failed`, `unhealthy`) get a
+ *   `<failure type message>`; a step that timed out an `<error
+ *   type="timed_out" message>` (it did not finish, as JUnit counts a test
+ *   that ran out of time); the element's text is the message and the last
+ *   attempt's stderr lines;
+ * - a step that did not run (skipped, cancelled, waiting for approval) gets
+ *   `<skipped>reason</skipped>` (the XSD allows text there, no attributes);
+ * - `<system-out>`: the output, stdout and stderr in the order they came, the
+ *   last {@link MAX_OUTPUT_LINES} lines, without terminal control codes. A
+ *   step that was retried has a line `[agentfile] attempt N of M failed
+ *   (ERROR); retrying in D` where each retry happened and, when it succeeded,
+ *   `[agentfile] succeeded on attempt N of M`: the XSD has no element for
+ *   flaky tests (Maven Surefire's `<flakyFailure>` is not in it), so a retried
+ *   step that succeeded is a passed test case whose output says so.
  */
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { StoredEvent } from '../core/events.js';
+import { formatMs } from '../run/format.js';
+import { sanitizeOutputLine } from './sanitize.js';
 import type { Reporter } from './types.js';
 
 interface Case {
   name: string;
   kind: 'step' | 'service';
   seconds: number;
-  outcome: 'passed' | 'failed' | 'skipped';
+  outcome: 'passed' | 'failed' | 'error' | 'skipped';
+  /** The `type` of `<failure>` or `<error>`: the status the run recorded. */
+  type?: string;
   message?: string;
   output: string[];
+  /** Attempts allowed, from the last `step.started`. */
+  maxAttempts?: number;
+  /** Stderr lines of the latest attempt that wrote any (the last ones). */
+  stderr: { attempt: number; lines: string[] };
 }
 
 /** Keeps at most this many output lines per test case (the last ones). */
@@ -46,6 +76,11 @@ function xml(text: string): string {
     .replace(/"/g, '&quot;');
 }
 
+/** Keeps the last {@link MAX_OUTPUT_LINES} of `lines`. */
+function cap(lines: string[]): void {
+  if (lines.length > MAX_OUTPUT_LINES) lines.splice(0, lines.length - MAX_OUTPUT_LINES);
+}
+
 /** Collects a run's events and writes the report file when closed. */
 export class JunitReporter implements Reporter {
   private readonly cases = new Map<string, Case>();
@@ -60,7 +95,14 @@ export class JunitReporter implements Reporter {
   private get(name: string, kind: 'step' | 'service'): Case {
     let c = this.cases.get(name);
     if (!c) {
-      c = { name, kind, seconds: 0, outcome: 'skipped', output: [] };
+      c = {
+        name,
+        kind,
+        seconds: 0,
+        outcome: 'skipped',
+        output: [],
+        stderr: { attempt: 0, lines: [] },
+      };
       this.cases.set(name, c);
     }
     return c;
@@ -82,11 +124,29 @@ export class JunitReporter implements Reporter {
       case 'run.finished':
         this.seconds = event.durationMs / 1000;
         return;
+      case 'step.started':
+        this.get(event.step, 'step').maxAttempts = event.maxAttempts;
+        return;
       case 'step.output': {
         const c = this.get(event.step, 'step');
-        c.output.push(...event.lines);
-        if (c.output.length > MAX_OUTPUT_LINES)
-          c.output.splice(0, c.output.length - MAX_OUTPUT_LINES);
+        const lines = event.lines.map((l) => sanitizeOutputLine(l));
+        c.output.push(...lines);
+        cap(c.output);
+        if (event.stream === 'stderr') {
+          if (c.stderr.attempt !== event.attempt) c.stderr = { attempt: event.attempt, lines: [] };
+          c.stderr.lines.push(...lines);
+          cap(c.stderr.lines);
+        }
+        return;
+      }
+      case 'step.retrying': {
+        const c = this.get(event.step, 'step');
+        const of = c.maxAttempts === undefined ? '' : ` of ${c.maxAttempts}`;
+        const how = event.attemptStatus === 'timed_out' ? 'timed out' : 'failed';
+        c.output.push(
+          `[agentfile] attempt ${event.attempt}${of} ${how} (${event.error}); retrying in ${formatMs(event.delayMs)}`,
+        );
+        cap(c.output);
         return;
       }
       case 'step.finished': {
@@ -95,10 +155,19 @@ export class JunitReporter implements Reporter {
         c.outcome =
           event.status === 'succeeded'
             ? 'passed'
-            : event.status === 'failed' || event.status === 'timed_out'
+            : event.status === 'failed'
               ? 'failed'
-              : 'skipped';
+              : event.status === 'timed_out'
+                ? 'error'
+                : 'skipped';
+        c.type = event.status;
         c.message = event.error;
+        if (event.status === 'succeeded' && event.attempt > 1) {
+          const of = c.maxAttempts === undefined ? '' : ` of ${c.maxAttempts}`;
+          c.output.push(`[agentfile] succeeded on attempt ${event.attempt}${of}`);
+          cap(c.output);
+        }
+        if (c.stderr.attempt !== event.attempt) c.stderr = { attempt: event.attempt, lines: [] };
         return;
       }
       case 'step.skipped': {
@@ -114,16 +183,17 @@ export class JunitReporter implements Reporter {
           if (event.durationMs !== undefined) c.seconds = event.durationMs / 1000;
         } else if (event.status === 'unhealthy' || event.status === 'failed') {
           c.outcome = 'failed';
+          c.type = event.status;
           c.message = event.error;
-          c.output.push(...(event.logTail ?? []));
+          c.output.push(...(event.logTail ?? []).map((l) => sanitizeOutputLine(l)));
+          cap(c.output);
         }
         return;
       }
       case 'service.output': {
         const c = this.get(event.service, 'service');
-        c.output.push(...event.lines);
-        if (c.output.length > MAX_OUTPUT_LINES)
-          c.output.splice(0, c.output.length - MAX_OUTPUT_LINES);
+        c.output.push(...event.lines.map((l) => sanitizeOutputLine(l)));
+        cap(c.output);
         return;
       }
       case 'step.waiting': {
@@ -136,6 +206,7 @@ export class JunitReporter implements Reporter {
       case 'step.rejected': {
         const c = this.get(event.step, 'step');
         c.outcome = event.type === 'step.approved' ? 'passed' : 'failed';
+        c.type = event.type === 'step.approved' ? undefined : 'rejected';
         c.message = `${event.type === 'step.approved' ? 'approved' : 'rejected'} by ${event.by}${event.comment ? `: ${event.comment}` : ''}`;
         return;
       }
@@ -147,29 +218,38 @@ export class JunitReporter implements Reporter {
       case 'service.started':
       case 'service.probe_failed':
       case 'service.restarting':
-      case 'step.started':
-      case 'step.retrying':
         return;
     }
   }
 
-  /** The report as XML text. Pure with respect to the events seen so far. */
+  /**
+   * The report as XML text (the shape in the module comment). Pure with
+   * respect to the events seen so far.
+   */
   render(): string {
     const cases = [...this.cases.values()];
     const failures = cases.filter((c) => c.outcome === 'failed').length;
+    const errors = cases.filter((c) => c.outcome === 'error').length;
     const skipped = cases.filter((c) => c.outcome === 'skipped').length;
+    const time = this.seconds.toFixed(3);
+    const counts = `tests="${cases.length}" failures="${failures}" errors="${errors}"`;
     const lines = [
       '<?xml version="1.0" encoding="UTF-8"?>',
-      `<testsuites name="agentfile" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${this.seconds.toFixed(3)}">`,
-      `  <testsuite name="${xml(this.suite)}" id="${xml(this.runId)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${this.seconds.toFixed(3)}" timestamp="${new Date(this.startedAt || Date.now()).toISOString()}">`,
+      `<testsuites name="agentfile" ${counts} time="${time}">`,
+      `  <testsuite name="${xml(this.suite)}" id="${xml(this.runId)}" ${counts} skipped="${skipped}" time="${time}" timestamp="${new Date(this.startedAt || Date.now()).toISOString()}">`,
     ];
     for (const c of cases) {
       const open = `    <testcase classname="${xml(`${this.suite}.${c.kind}`)}" name="${xml(c.name)}" time="${c.seconds.toFixed(3)}"`;
       const inner: string[] = [];
-      if (c.outcome === 'failed') {
-        inner.push(`      <failure message="${xml(c.message ?? 'failed')}"/>`);
+      if (c.outcome === 'failed' || c.outcome === 'error') {
+        const element = c.outcome === 'failed' ? 'failure' : 'error';
+        const message = c.message ?? c.type ?? 'failed';
+        const text = [message, ...c.stderr.lines].join('\n');
+        inner.push(
+          `      <${element} type="${xml(c.type ?? 'failed')}" message="${xml(message)}">${xml(text)}</${element}>`,
+        );
       } else if (c.outcome === 'skipped') {
-        inner.push(`      <skipped message="${xml(c.message ?? 'not run')}"/>`);
+        inner.push(`      <skipped>${xml(c.message ?? 'not run')}</skipped>`);
       }
       if (c.output.length > 0)
         inner.push(`      <system-out>${xml(c.output.join('\n'))}</system-out>`);

@@ -23,6 +23,7 @@ describe('agent run', () => {
     for (const f of [
       'src',
       'test',
+      'docs',
       'schemas',
       'examples',
       'bin',
@@ -244,15 +245,17 @@ describe('agent run --junit', () => {
     expect(r.exitCode).toBe(1);
     const xml = await readFile(join(dir, 'out/report.xml'), 'utf8');
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/);
-    expect(xml).toMatch(/<testsuite name="report" id="\S+" tests="3" failures="1" skipped="1"/);
     expect(xml).toMatch(
-      /<testcase classname="report\.step" name="bad" time="[\d.]+">\s*<failure message="exit code 3"\/>\s*<system-out>oops &lt;&amp;&gt;<\/system-out>/,
+      /<testsuite name="report" id="\S+" tests="3" failures="1" errors="0" skipped="1"/,
+    );
+    expect(xml).toMatch(
+      /<testcase classname="report\.step" name="bad" time="[\d.]+">\s*<failure type="failed" message="exit code 3">exit code 3\noops &lt;&amp;&gt;<\/failure>\s*<system-out>oops &lt;&amp;&gt;<\/system-out>/,
     );
     expect(xml).toMatch(
       /<testcase classname="report\.step" name="good" time="[\d.]+">\s*<system-out>fine<\/system-out>/,
     );
     expect(xml).toMatch(
-      /<testcase classname="report\.step" name="after" time="0\.000">\s*<skipped message="needs bad"\/>/,
+      /<testcase classname="report\.step" name="after" time="0\.000">\s*<skipped>needs bad<\/skipped>/,
     );
   });
 });

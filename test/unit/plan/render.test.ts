@@ -198,17 +198,22 @@ describe('planToJson', () => {
 });
 
 describe('graph renderers', () => {
-  it('renders Mermaid', () => {
+  it('renders Mermaid: services in their own subgraph, dotted healthy edges out of them', () => {
     expect(renderPlanMermaid(plan)).toBe(
       [
+        '---',
+        'title: "hello"',
+        '---',
         'flowchart LR',
-        '  n0(["api"])',
-        '  n1(["cache"])',
+        '  subgraph services["services"]',
+        '    n0(["api"])',
+        '    n1(["cache"])',
+        '  end',
         '  n2["install"]',
         '  n3["smoke"]',
         '  n4["report"]',
-        '  n0 --> n3',
-        '  n1 --> n4',
+        '  n0 -.->|healthy| n3',
+        '  n1 -.->|healthy| n4',
         '  n2 --> n3',
         '  n3 --> n4',
         '',
@@ -216,22 +221,56 @@ describe('graph renderers', () => {
     );
   });
 
-  it('renders Graphviz dot', () => {
+  it('renders Graphviz dot: services in their own cluster, dashed healthy edges out of them', () => {
     expect(renderPlanDot(plan)).toBe(
       [
         'digraph "hello" {',
         '  rankdir=LR;',
-        '  "api" [shape=ellipse];',
-        '  "cache" [shape=ellipse];',
-        '  "install" [shape=box];',
-        '  "smoke" [shape=box];',
-        '  "report" [shape=box];',
-        '  "api" -> "smoke";',
-        '  "cache" -> "report";',
+        '  node [shape=box];',
+        '  subgraph "cluster_services" {',
+        '    label="services";',
+        '    style=dashed;',
+        '    "api" [shape=ellipse];',
+        '    "cache" [shape=ellipse];',
+        '  }',
+        '  "install";',
+        '  "smoke";',
+        '  "report";',
+        '  "api" -> "smoke" [style=dashed, label="healthy"];',
+        '  "cache" -> "report" [style=dashed, label="healthy"];',
         '  "install" -> "smoke";',
         '  "smoke" -> "report";',
         '}',
         '',
+      ].join('\n'),
+    );
+  });
+
+  it('groups the combinations of each matrix step, in plan order', () => {
+    const matrixPlan = compilePlan(
+      workflow({
+        steps: [
+          step('lint'),
+          step('test', { matrix: { axes: { node: [20, 22] }, include: [], exclude: [] } }),
+          step('after', { needs: ['test'] }),
+        ],
+      }),
+    );
+    const mermaid = renderPlanMermaid(matrixPlan);
+    expect(mermaid).toContain(
+      ['  subgraph m0["test (matrix)"]', '    n1["test-20"]', '    n2["test-22"]', '  end'].join(
+        '\n',
+      ),
+    );
+    expect(mermaid).toContain('  n1 --> n3\n  n2 --> n3\n');
+    expect(renderPlanDot(matrixPlan)).toContain(
+      [
+        '  subgraph "cluster_matrix_test" {',
+        '    label="test (matrix)";',
+        '    style=rounded;',
+        '    "test-20";',
+        '    "test-22";',
+        '  }',
       ].join('\n'),
     );
   });
