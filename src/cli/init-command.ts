@@ -50,6 +50,8 @@ spec:
     startPeriod: 10s
   resources:
     limits: { cpu: "0.5", memory: 256Mi }
+  # Not root, and nothing written outside volumes (agent lint's policy rules).
+  security: { runAsUser: 1000, readOnlyRootFilesystem: true }
 `;
 
 /** The templates `agent init` knows, by name. */

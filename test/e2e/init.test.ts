@@ -1,5 +1,5 @@
 /**
- * `agent init`: the templates lint clean, nothing is overwritten without
+ * `agent init`: the templates lint clean (also with --strict), nothing is overwritten without
  * --force, and the Node template runs here, health-gated, until SIGINT
  * removes it (real Docker engine, images built offline from node:20).
  */
@@ -21,8 +21,10 @@ describe('agent init', () => {
       });
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stdout).toContain(`wrote ${join(template, 'agent.yaml')}`);
-      const lint = await agent(['lint', join(template, 'agent.yaml')], { cwd: dir });
+      // Clean even as a deploy gate: no policy warning either.
+      const lint = await agent(['lint', '--strict', join(template, 'agent.yaml')], { cwd: dir });
       expect(lint.exitCode, lint.stdout).toBe(0);
+      expect(lint.stdout).toContain('no problems found');
     }
     const before = await readFile(join(dir, 'node', 'agent.yaml'), 'utf8');
     const again = await agent(['init', '--dir', 'node'], { cwd: dir });
