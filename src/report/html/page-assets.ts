@@ -68,7 +68,7 @@ table.inputs td{overflow-wrap:anywhere}
 .graph path{fill:none;stroke:#8c959f;stroke-width:1.2}
 .graph g.dag-node{cursor:pointer}
 .gantt{border:1px solid #d0d7de;border-radius:6px;overflow:hidden}
-.row{display:grid;grid-template-columns:minmax(8em,16em) 1fr;height:20px;align-items:center;border-top:1px solid #f0f2f4;content-visibility:auto;contain-intrinsic-size:auto 20px}
+.row{display:grid;grid-template-columns:minmax(8em,16em) 1fr;height:20px;align-items:center;border-top:1px solid #f0f2f4}
 .row:hover{background:#f6f8fa}
 .row .label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;padding:0 8px;font-size:12px}
 .row .label a{color:inherit;text-decoration:none}
@@ -83,7 +83,9 @@ table.inputs td{overflow-wrap:anywhere}
 .axis-row{display:grid;grid-template-columns:minmax(8em,16em) 1fr;background:#f6f8fa}
 .legend{display:flex;gap:14px;flex-wrap:wrap;margin:6px 0;font-size:12px;color:#57606a}
 .legend i{display:inline-block;width:14px;height:10px;border-radius:2px;margin-right:4px;vertical-align:middle;background-color:var(--c)}
-details.node{border:1px solid #d0d7de;border-radius:6px;margin:4px 0;content-visibility:auto;contain-intrinsic-size:auto 34px}
+details.node{border:1px solid #d0d7de;border-radius:6px;margin:4px 0}
+.big .row{content-visibility:auto;contain-intrinsic-size:auto 20px}
+.big details.node{content-visibility:auto;contain-intrinsic-size:auto 34px}
 details.node>summary{cursor:pointer;padding:6px 10px;display:flex;gap:8px;align-items:center;flex-wrap:wrap}
 details.node[open]>summary{border-bottom:1px solid #d0d7de}
 .node .detail{color:#57606a;overflow-wrap:anywhere}

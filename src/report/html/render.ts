@@ -21,6 +21,14 @@ import { PAGE_SCRIPT, PHASE_COLOURS, pageStyle, STATUS_COLOURS } from './page-as
 /** Above this many steps and services the graph is not drawn (the timeline and the list still show every one). */
 export const GRAPH_MAX_NODES = 500;
 
+/**
+ * From this many steps and services on, the browser skips laying out and
+ * painting the timeline's rows and the list's entries that are off screen
+ * (CSS `content-visibility: auto`); below it every one is painted (so a
+ * full-page screenshot or a print shows them all).
+ */
+export const LAZY_PAINT_NODES = 200;
+
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) =>
@@ -63,7 +71,7 @@ export function renderHtmlReport(model: ReportModel): string {
     `<title>${escapeHtml(`${run.workflow} · run ${run.id} · ${human(run.status)}`)}</title>`,
     `<style>${pageStyle()}</style>`,
     '</head>',
-    '<body>',
+    model.nodes.length >= LAZY_PAINT_NODES ? '<body class="big">' : '<body>',
   );
   out.push(header(model));
   out.push(filters(model));
