@@ -131,6 +131,55 @@ describe('buildReportModel', () => {
   });
 });
 
+describe('the report of an interrupted run', () => {
+  it('shows the attempt its runner died in as open, up to the last event, not the clock', async () => {
+    const store = new MemoryStateStore();
+    const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+    const nodes = [{ id: 'long', kind: 'step' as const, fingerprint: 'f', needs: [] }];
+    const base = { runId: RUN, workflow: 'w', file: '/project/agent.yaml' };
+    await store.append({ type: 'run.created', at: t0, ...base, planFingerprint: 'p', nodes });
+    await store.append({
+      type: 'run.started',
+      at: t0,
+      ...base,
+      resumed: false,
+      nodes,
+      reused: [],
+      rerun: [],
+      runner: '1@host',
+    });
+    await store.append({
+      type: 'step.started',
+      runId: RUN,
+      at: t0 + 10,
+      step: 'long',
+      attempt: 1,
+      maxAttempts: 1,
+      stepStartedAt: t0 + 10,
+      logFile: '/project/.agentfile/runs/x/long.1.log',
+    });
+    await store.append({
+      type: 'step.output',
+      runId: RUN,
+      at: t0 + 500,
+      step: 'long',
+      attempt: 1,
+      stream: 'stdout',
+      lines: ['working'],
+    });
+    const run = await store.getRun(RUN);
+    expect(run?.status).toBe('interrupted');
+    const model = buildReportModel(
+      await readReportInput(store, run as NonNullable<typeof run>, t0 + 3_600_000),
+    );
+    expect(model.timeline.end).toBe(t0 + 500);
+    expect(model.nodes[0]?.attempts[0]?.finishedAt).toBeNull();
+    const html = renderHtmlReport(model);
+    expect(html).toMatch(/<div class="bar st-running open" data-attempt="1"/);
+    expect(html).toContain('id="run-status">interrupted</span>');
+  });
+});
+
 describe('renderHtmlReport', () => {
   it('escapes names, errors, inputs and logs: a <script> in them is text', async () => {
     const evil = '<script>alert(1)</script>';
