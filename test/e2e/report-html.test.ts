@@ -162,6 +162,13 @@ describeBrowser('the HTML report in headless Chromium', (executablePath) => {
     await ok.locator('summary').click();
     expect(await ok.locator('pre.log').textContent()).toContain('build ok');
 
+    // A click on a node of the graph opens that step's entry.
+    const slow = page.locator('details[data-node="slow"]');
+    await slow.locator('summary').click();
+    expect(await slow.evaluate((d) => d.hasAttribute('open'))).toBe(false);
+    await page.locator('.graph g.dag-node[data-node="slow"]').click();
+    await expect.poll(() => slow.evaluate((d) => d.hasAttribute('open'))).toBe(true);
+
     await page.screenshot({ path: join(ARTIFACTS, 'report-mixed.png'), fullPage: true });
 
     // The filter: unticking `succeeded` hides build and flaky everywhere, keeps the rest.
