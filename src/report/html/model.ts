@@ -20,9 +20,9 @@ import { buildRunStatus } from '../status.js';
 export interface LogLimits {
   /** Lines kept per attempt: its last ones. */
   linesPerAttempt: number;
-  /** Bytes (UTF-16 code units, close enough) of text kept per attempt: its last ones. */
+  /** Size of the text kept per attempt, its last lines, counted in UTF-16 code units (bytes, for ASCII logs). */
   bytesPerAttempt: number;
-  /** Bytes of log text in the whole report; attempts past it carry no text, only a pointer to `agent logs`. */
+  /** Size of all log text in the report, counted as above; attempts past it carry no text, only a pointer to `agent logs`. */
   bytesTotal: number;
 }
 
@@ -119,7 +119,7 @@ export interface ReportInput {
   now: number;
 }
 
-/** Reads what {@link buildReportModel} needs for run `runId` from `store`. */
+/** Reads what {@link buildReportModel} needs for `run` from `store` (its steps, attempts and every event); `now` is epoch ms. */
 export async function readReportInput(
   store: StateStore,
   run: RunRecord,
