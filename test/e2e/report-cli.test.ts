@@ -35,6 +35,14 @@ describe('agent report --html', () => {
     expect(newest.exitCode, newest.stderr).toBe(0);
     const html = await readFile(join(dir, 'newest.html'), 'utf8');
     expect(html).toContain(`<code>${runIds[1]}</code>`);
+    // The graph's edges come from the needs the run's events recorded.
+    expect([...html.matchAll(/data-edge="([^"]+)"/g)].map((m) => m[1]).sort()).toEqual([
+      'build-&gt;flaky',
+      'build-&gt;slow',
+      'build-&gt;test',
+      'flaky-&gt;deploy',
+      'test-&gt;deploy',
+    ]);
     const older = await agent(['report', runIds[0] as string, 'mixed.yaml', '--html', 'old.html'], {
       cwd: dir,
     });
