@@ -20,6 +20,7 @@ import { registerInspectCommands } from './inspect.js';
 import { type LintOptions, lintCommand } from './lint-command.js';
 import { loadWorkflow } from './load.js';
 import { registerMaintenanceCommands } from './maintenance.js';
+import { registerReportCommand } from './report-command.js';
 import type { RunOptions } from './run-command.js';
 import type { InputFlags } from './run-inputs.js';
 import { registerSchemaCommand } from './schema-command.js';
@@ -130,6 +131,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       '--junit <file>',
       'also write a JUnit XML report of the run to FILE (for CI test reports)',
     )
+    .option('--report <file>', 'also write the HTML report of the run to FILE at its end')
     .option(
       '--from <step>',
       'rerun STEP and every step downstream of it in the latest run (or --resume RUN)',
@@ -185,6 +187,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   registerControlCommands(program, io, setExit);
   registerMaintenanceCommands(program, io, setExit);
   registerBuildCommand(program, io, setExit);
+  registerReportCommand(program, io, setExit);
 
   program
     .command('init')

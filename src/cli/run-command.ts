@@ -29,6 +29,8 @@ export interface RunOptions extends InputFlags, SecretFlags, OverrideFlags {
   state?: string;
   output: string;
   junit?: string;
+  /** `--report FILE`: the HTML report, written when the session ends. */
+  report?: string;
   /** `--base-image LANG=IMAGE` for agent.dev/v1 agents (repeatable). */
   baseImage?: string[];
 }
@@ -157,6 +159,12 @@ async function execute(
     const { JunitReporter } = await import('../report/junit.js');
     reporters.push(new JunitReporter(resolve(io.cwd, opts.junit)));
   }
+  if (opts.report) {
+    const { HtmlReportReporter } = await import('../report/html/index.js');
+    reporters.push(
+      new HtmlReportReporter({ file: resolve(io.cwd, opts.report), statePath, open: openStore }),
+    );
+  }
   const reporter: Reporter = {
     onEvent: (event) => {
       for (const r of reporters) r.onEvent(event);
@@ -169,7 +177,7 @@ async function execute(
           // A report that cannot be written fails the command, after the run
           // itself was recorded (exit 4, like any file the runner needs).
           if (error instanceof Error && error.name === 'ReportWriteError') {
-            throw new CliError(error.message, ExitCode.unavailable, 'check the --junit path');
+            throw new CliError(error.message, ExitCode.unavailable, 'check the report path');
           }
           throw error;
         }

@@ -29,6 +29,11 @@ export interface EventNode {
   kind: 'step' | 'service';
   /** sha256 hex of the node's definition (plan/compile.ts `nodeFingerprint`). */
   fingerprint: string;
+  /**
+   * Ids of the nodes it needs, sorted (services: none). Absent in events
+   * written before it was added; reports then draw no edges.
+   */
+  needs?: string[];
 }
 
 /** Why a node runs in this session of a run (see run/resume.ts). */

@@ -16,7 +16,7 @@
  */
 
 import path from 'node:path';
-import type { EventListener, RunEvent, StoredEvent } from '../core/events.js';
+import type { EventListener, EventNode, RunEvent, StoredEvent } from '../core/events.js';
 import type { RunStatus, ServiceStatus, StepStatus } from '../core/status.js';
 import type { Executors, Redactor, ServiceHandle } from '../executors/types.js';
 import { type ExprValue, renderTemplate } from '../expr/index.js';
@@ -322,7 +322,7 @@ class Execution {
           workflow: plan.workflow,
           file: plan.file,
           planFingerprint: plan.fingerprint,
-          nodes: plan.nodes.map((n) => ({ id: n.id, kind: n.kind, fingerprint: n.fingerprint })),
+          nodes: eventNodes(plan),
           inputs: this.inputs,
         });
       } else {
@@ -366,7 +366,7 @@ class Execution {
       workflow: plan.workflow,
       file: plan.file,
       resumed,
-      nodes: plan.nodes.map((n) => ({ id: n.id, kind: n.kind, fingerprint: n.fingerprint })),
+      nodes: eventNodes(plan),
       reused: decision.reused,
       rerun: resumed ? decision.rerun : [],
       ...(this.options.from !== undefined ? { from: this.options.from } : {}),
@@ -951,4 +951,14 @@ function serviceVariables(
       .join(',');
   }
   return env;
+}
+
+/** The plan's nodes as `run.created` and `run.started` record them, with their `needs` for reports. */
+function eventNodes(plan: Plan): EventNode[] {
+  return plan.nodes.map((n) => ({
+    id: n.id,
+    kind: n.kind,
+    fingerprint: n.fingerprint,
+    needs: n.needs,
+  }));
 }
