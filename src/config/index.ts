@@ -4,7 +4,6 @@
  * rules, for the file and every file its services `uses`) → `normalize`.
  */
 
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { normalizeAgentDev } from './agent-dev.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from './diagnostics.js';
@@ -12,6 +11,7 @@ import { checkWorkflowExpressions } from './expressions.js';
 import { parseSource } from './load.js';
 import type { AgentSpec, Project, SourceRef } from './model.js';
 import { type NormalizeContext, normalizeAgent, normalizeWorkflow } from './normalize.js';
+import { readSource, type SourceText } from './read.js';
 import { suggestion } from './suggest.js';
 import { type ValidatedDocument, validateDocument } from './validate.js';
 
@@ -88,12 +88,18 @@ class ProjectLoader {
   }
 
   private async read(abs: string, file: string): Promise<LoadedFile | ReadFailure> {
-    let text: string;
+    let source: SourceText;
     try {
-      text = await readFile(abs, 'utf8');
+      source = await readSource(abs, file);
     } catch (err) {
       return { failure: readFailure(err) };
     }
+    if ('diagnostic' in source) {
+      this.diagnostics.push(source.diagnostic);
+      if (source.text !== undefined) this.sources.set(file, source.text);
+      return { path: abs, file, documents: [] };
+    }
+    const text = source.text;
     this.sources.set(file, text);
     const parsed = parseSource({ file, text });
     this.diagnostics.push(...parsed.diagnostics);

@@ -19,6 +19,15 @@ import {
   type YAMLMap,
 } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
+import { duplicateKeys } from './keys.js';
+import {
+  conversionProblem,
+  dataProblem,
+  exhaustionProblem,
+  type LimitProblem,
+  MAX_ALIAS_COUNT,
+  nestingProblem,
+} from './limits.js';
 
 /** A span in a file: 1-based line and column; the end is one past the last character. */
 export interface SourceRange {
@@ -83,13 +92,19 @@ export function pointerSegments(path: string | readonly string[]): string[] {
  *
  * Options: YAML 1.2 core schema (`yes`/`on` stay strings), merge keys (`<<`)
  * on, duplicate keys rejected.
+ *
+ * Hostile documents are refused, each with one diagnostic, and marked
+ * broken (see `limits.ts`): nesting deeper than `MAX_NESTING` levels
+ * (`yaml/too-deep`), aliases that expand to too much data
+ * (`yaml/alias-limit`) or into themselves (`yaml/alias-cycle`).
  */
 export function parseSource(options: { file: string; text: string }): ParsedSource {
   const { file, text } = options;
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, {
     lineCounter,
-    uniqueKeys: true,
+    // Duplicate keys are found by duplicateKeys, in linear time.
+    uniqueKeys: false,
     prettyErrors: false,
     merge: true,
   });
@@ -110,24 +125,32 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
   }
 
   const documents: SourceDocument[] = [];
+  /** A {@link LimitProblem} as a diagnostic, at its offsets or its data path (unknown paths resolve to their nearest ancestor). */
+  const limitDiagnostic = (
+    problem: LimitProblem,
+    locate?: SourceDocument['locate'],
+  ): Diagnostic => ({
+    code: problem.code,
+    severity: 'error',
+    message: problem.message,
+    file,
+    ...(problem.range || !locate
+      ? rangeOf(problem.range?.[0] ?? 0, problem.range?.[1] ?? 0)
+      : locate(problem.path ?? [])),
+    hint: problem.hint,
+  });
   list.forEach((doc, index) => {
     let broken = false;
+    let exhausted = false;
     for (const err of doc.errors) {
       const [start, end] = err.pos;
-      if (err.code === 'DUPLICATE_KEY') {
-        const key = text.slice(start, end);
-        const keyNode = findKeyAt(doc, start);
-        const name = keyNode ?? key;
-        diagnostics.push({
-          code: 'yaml/duplicate-key',
-          severity: 'error',
-          message: `duplicate key "${name}"; a key may appear only once in a mapping`,
-          file,
-          ...rangeOf(start, keyNode !== undefined ? start + keyNodeLength(doc, start) : end),
-        });
+      broken = true;
+      if (err.code === 'RESOURCE_EXHAUSTION') {
+        // The composer ran out of stack: nesting far beyond MAX_NESTING. One diagnostic per document.
+        if (!exhausted) diagnostics.push(limitDiagnostic(exhaustionProblem([start, end])));
+        exhausted = true;
         continue;
       }
-      broken = true;
       const hint = YAML_HINTS[err.code];
       diagnostics.push({
         code: 'yaml/syntax',
@@ -136,6 +159,15 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
         file,
         ...rangeOf(start, end),
         ...(hint ? { hint } : {}),
+      });
+    }
+    for (const dup of duplicateKeys(doc)) {
+      diagnostics.push({
+        code: 'yaml/duplicate-key',
+        severity: 'error',
+        message: `duplicate key "${dup.key}"; a key may appear only once in a mapping`,
+        file,
+        ...rangeOf(dup.range[0], dup.range[1]),
       });
     }
     for (const warning of doc.warnings) {
@@ -149,19 +181,30 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
       });
     }
     let data: unknown = null;
+    const deep = broken ? undefined : nestingProblem(doc);
+    if (deep) {
+      broken = true;
+      diagnostics.push(limitDiagnostic(deep));
+    }
     if (!broken) {
       try {
-        data = doc.toJS({ maxAliasCount: 1000 });
+        data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
       } catch (err) {
         broken = true;
+        data = null;
         const start = doc.contents?.range[0] ?? 0;
-        diagnostics.push({
-          code: 'yaml/syntax',
-          severity: 'error',
-          message: yamlMessage(err instanceof Error ? err.message : String(err)),
-          file,
-          ...rangeOf(start, start + 1),
-        });
+        const problem = conversionProblem(doc, err);
+        diagnostics.push(
+          problem
+            ? limitDiagnostic(problem)
+            : {
+                code: 'yaml/syntax',
+                severity: 'error',
+                message: yamlMessage(err instanceof Error ? err.message : String(err)),
+                file,
+                ...rangeOf(start, start + 1),
+              },
+        );
       }
     }
     const locate = (path: string | readonly string[], target: LocateTarget = 'value') => {
@@ -197,6 +240,12 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
       const a = start + map(offset);
       return rangeOf(a, Math.max(a + 1, start + map(offset + Math.max(1, length) - 1) + 1));
     };
+    const shape = broken ? undefined : dataProblem(data);
+    if (shape) {
+      broken = true;
+      data = null;
+      diagnostics.push(limitDiagnostic(shape, locate));
+    }
     documents.push({ index, data, broken, locate, scalarSource, locateInValue });
   });
   return { documents, diagnostics };
@@ -218,35 +267,6 @@ function isNode(value: unknown): value is Node {
 function yamlMessage(message: string): string {
   const first = (message.split('\n')[0] ?? message).trim().replace(/\.$/, '');
   return first.charAt(0).toLowerCase() + first.slice(1);
-}
-
-/** The key (as text) of the mapping entry whose key starts at `offset`. */
-function findKeyAt(doc: Document, offset: number): string | undefined {
-  const pair = findPairAt(doc.contents, offset);
-  if (pair && isScalar(pair.key)) return String(pair.key.value);
-  return undefined;
-}
-
-function keyNodeLength(doc: Document, offset: number): number {
-  const pair = findPairAt(doc.contents, offset);
-  const range = pair && isNode(pair.key) ? pair.key.range : undefined;
-  return range ? range[1] - range[0] : 1;
-}
-
-function findPairAt(node: unknown, offset: number): Pair | undefined {
-  if (isMap(node)) {
-    for (const item of node.items) {
-      if (isNode(item.key) && item.key.range?.[0] === offset) return item;
-      const inner = findPairAt(item.value, offset);
-      if (inner) return inner;
-    }
-  } else if (isSeq(node)) {
-    for (const item of node.items) {
-      const inner = findPairAt(item, offset);
-      if (inner) return inner;
-    }
-  }
-  return undefined;
 }
 
 /** True for the key of a YAML merge (`<<: *anchor`): a plain `<<`, as the parser marks it. */
