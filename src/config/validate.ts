@@ -7,6 +7,7 @@
 import { dirname } from 'node:path';
 import { checkAgentDev } from './agent-dev.js';
 import type { Diagnostic } from './diagnostics.js';
+import { describeForeign, foreignDiagnostic } from './foreign.js';
 import type { SourceDocument } from './load.js';
 import { checkAgentSpec, checkWorkflow } from './rules.js';
 import { type DocumentKind, describeValue, validateSchema } from './schema.js';
@@ -58,6 +59,14 @@ export function validateDocument(options: {
           ...here([], 'value'),
         },
       ],
+    };
+  }
+  // Another tool's file (compose, Actions, Kubernetes, ...): one message naming it.
+  const foreign = describeForeign(data);
+  if (foreign) {
+    return {
+      doc,
+      diagnostics: [foreignDiagnostic(foreign, { file, ...doc.locate([foreign.key], 'key') })],
     };
   }
   const name =
