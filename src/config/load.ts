@@ -1,8 +1,8 @@
 /**
  * Text → YAML documents, with a map from JSON paths back to source positions.
  *
- * Positions come from the `yaml` package's node ranges and its
- * {@link LineCounter}, never from searching the text.
+ * Positions come from the `yaml` package's node ranges (offsets) and the
+ * line starts of the text, never from searching the text.
  */
 
 import {
@@ -12,7 +12,6 @@ import {
   isPair,
   isScalar,
   isSeq,
-  LineCounter,
   type Node,
   type Pair,
   parseAllDocuments,
@@ -100,9 +99,7 @@ export function pointerSegments(path: string | readonly string[]): string[] {
  */
 export function parseSource(options: { file: string; text: string }): ParsedSource {
   const { file, text } = options;
-  const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, {
-    lineCounter,
     // Duplicate keys are found by duplicateKeys, in linear time.
     uniqueKeys: false,
     prettyErrors: false,
@@ -110,9 +107,21 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
   });
   const list = Array.isArray(docs) ? docs : [];
   const diagnostics: Diagnostic[] = [];
+  // Line starts from the text itself: the parser's LineCounter misses the
+  // line breaks inside a token it gives up on, which put positions after a
+  // syntax error past the end of their line.
+  const lineStarts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
   const position = (offset: number): { line: number; column: number } => {
-    const p = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
-    return { line: p.line, column: p.col };
+    const at = Math.max(0, Math.min(offset, text.length));
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((lineStarts[mid] as number) <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: at - (lineStarts[lo] as number) + 1 };
   };
   const rangeOf = (start: number, end: number): SourceRange => {
     const a = position(start);

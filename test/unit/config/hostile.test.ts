@@ -146,6 +146,23 @@ describe('hostile inputs', () => {
     expect([d.line, d.column, d.endColumn]).toEqual([15_002, 3, 5]);
   });
 
+  it.each([
+    ['-\naa\na', 2],
+    ['*aapiVersion: agent.dev/v1\nkind: Agent\nmetadata:\n  name: x\n', 1],
+  ])('puts a syntax error after an unparsable token inside its line (%j; fuzz)', (text, line) => {
+    // The yaml LineCounter skipped the line breaks in the token it gave up on.
+    const lines = text.split('\n');
+    const { diagnostics } = parseSource({ file: 'x.yaml', text });
+    expect(diagnostics.length).toBeGreaterThan(0);
+    expect(diagnostics[0]?.line).toBe(line);
+    for (const d of diagnostics) {
+      expect(d.column).toBeLessThanOrEqual((lines[d.line - 1] as string).length + 1);
+      expect(d.endColumn ?? 1).toBeLessThanOrEqual(
+        (lines[(d.endLine ?? 1) - 1] as string).length + 1,
+      );
+    }
+  });
+
   it('refuses binary data with file/binary at the first NUL byte', async () => {
     const bytes = Buffer.concat([
       Buffer.from('kind: Agent\nab'),
