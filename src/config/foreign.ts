@@ -36,8 +36,10 @@ function mapOfMaps(value: unknown): boolean {
  *
  * Tell-tales, checked in this order:
  * - Argo Workflows: `apiVersion` in the `argoproj.io` group;
- * - Kubernetes: an `apiVersion` of the form `v1` or `GROUP/VERSION` with a
- *   `kind` (no `spec.steps` or `spec.services`, which agentfile's have);
+ * - Kubernetes: an `apiVersion` of the form `v1` or `GROUP/VERSION` (not
+ *   agentfile's own groups) with a `kind` other than `Agent` or `Workflow`
+ *   (and no `spec.steps` or `spec.services`, which agentfile's have): a
+ *   mistyped agentfile envelope gets the schema's messages instead;
  * - GitHub Actions: `on` and a `jobs` mapping;
  * - go-task: `version` and a `tasks` mapping;
  * - docker compose: a `services` mapping of mappings and no `kind`.
@@ -57,7 +59,10 @@ export function describeForeign(data: unknown): ForeignDocument | undefined {
   if (
     typeof apiVersion === 'string' &&
     /^(v[0-9]+([a-z]+[0-9]+)?|[a-z0-9.-]+\/v[0-9]+([a-z]+[0-9]+)?)$/.test(apiVersion) &&
+    !/^(agentfile|agent\.dev)\//.test(apiVersion) &&
     typeof data.kind === 'string' &&
+    data.kind !== 'Agent' &&
+    data.kind !== 'Workflow' &&
     spec?.steps === undefined &&
     spec?.services === undefined
   ) {
