@@ -119,6 +119,17 @@ describe('hostile inputs', () => {
     expect(sources.has('big.yaml')).toBe(false);
   });
 
+  it('reads an endless device only up to the limit', async () => {
+    const started = performance.now();
+    const { diagnostics } = await loadProject('/dev/zero');
+    expect(performance.now() - started).toBeLessThan(DEADLINE_MS);
+    const d = only(diagnostics);
+    expect(d.code).toBe('file/too-large');
+    expect(d.message).toBe(
+      'the file is more than 1 MiB (1048577 bytes); agentfile reads files up to 1 MiB (1048576 bytes)',
+    );
+  });
+
   it('reads a file of exactly the limit', async () => {
     const text = `${HEADER}spec:\n  steps:\n    s:\n      run: |\n`;
     const line = '        echo padding\n';
