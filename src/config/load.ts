@@ -27,6 +27,7 @@ import {
   MAX_ALIAS_COUNT,
   nestingProblem,
 } from './limits.js';
+import { unclosedQuoteAt } from './quotes.js';
 
 /** A span in a file: 1-based line and column; the end is one past the last character. */
 export interface SourceRange {
@@ -161,6 +162,21 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
         continue;
       }
       const hint = YAML_HINTS[err.code];
+      const quote = /^Missing closing (["'])quote/.exec(err.message)?.[1];
+      const opened = quote ? unclosedQuoteAt(doc, start) : undefined;
+      if (quote && opened) {
+        // Point at the quote that was opened, not at the end of the text it swallowed.
+        const first = position(opened[0]);
+        diagnostics.push({
+          code: 'yaml/syntax',
+          severity: 'error',
+          message: `the string opened with ${quote} here is not closed`,
+          file,
+          ...rangeOf(opened[0], opened[0] + 1),
+          hint: `add the closing ${quote}${position(opened[1]).line > first.line ? '; a quoted string runs on across lines until it is closed' : ''}`,
+        });
+        continue;
+      }
       diagnostics.push({
         code: 'yaml/syntax',
         severity: 'error',
