@@ -209,7 +209,11 @@ class ProjectLoader {
     const where = target === current ? 'this file' : target.file;
     const agents = target.documents.filter((d) => d.kind === 'Agent');
     const names = agents.flatMap((d) => (d.name !== undefined ? [d.name] : []));
-    const incomplete = target.documents.some((d) => d.kind === undefined);
+    // A file refused whole (empty, binary, too large, ...) already has its one error.
+    const refused =
+      target.documents.length === 0 &&
+      this.diagnostics.some((d) => d.file === target.file && d.severity === 'error');
+    const incomplete = refused || target.documents.some((d) => d.kind === undefined);
     let found: ValidatedDocument | undefined;
     if (agentName !== undefined) {
       found = agents.find((d) => d.name === agentName);

@@ -221,6 +221,15 @@ describe('hostile inputs', () => {
     expect([d.line, d.column]).toEqual([2, 6]);
   });
 
+  it('gives one message for a service that uses a refused file, at that file', async () => {
+    writeFileSync(path.join(dir, 'agent.bin.yaml'), Buffer.from('kind: Agent\n\0\0'));
+    const text = `${HEADER}spec:\n  services:\n    api:\n      uses: ./agent.bin.yaml\n  steps:\n    s:\n      needs: api\n      run: echo\n`;
+    const { diagnostics } = await lint('uses-binary.yaml', text);
+    const d = only(diagnostics);
+    expect(d.code).toBe('file/binary');
+    expect(d.file).toBe('agent.bin.yaml');
+  });
+
   it('refuses UTF-16 text with file/encoding naming it', async () => {
     const text = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(HEADER, 'utf16le')]);
     const { diagnostics } = await lint('utf16.yaml', text);
