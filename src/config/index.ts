@@ -4,7 +4,6 @@
  * rules, for the file and every file its services `uses`) → `normalize`.
  */
 
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type PolicyOptions, runPolicy } from '../lint/policy.js';
 import { normalizeAgentDev } from './agent-dev.js';
@@ -13,6 +12,7 @@ import { checkWorkflowExpressions } from './expressions.js';
 import { parseSource } from './load.js';
 import type { AgentSpec, Project, SourceRef } from './model.js';
 import { type NormalizeContext, normalizeAgent, normalizeWorkflow } from './normalize.js';
+import { readSource, type SourceText } from './read.js';
 import { suggestion } from './suggest.js';
 import { type ValidatedDocument, validateDocument } from './validate.js';
 
@@ -95,12 +95,18 @@ class ProjectLoader {
   }
 
   private async read(abs: string, file: string): Promise<LoadedFile | ReadFailure> {
-    let text: string;
+    let source: SourceText;
     try {
-      text = await readFile(abs, 'utf8');
+      source = await readSource(abs, file);
     } catch (err) {
       return { failure: readFailure(err) };
     }
+    if ('diagnostic' in source) {
+      this.diagnostics.push(source.diagnostic);
+      if (source.text !== undefined) this.sources.set(file, source.text);
+      return { path: abs, file, documents: [] };
+    }
+    const text = source.text;
     this.sources.set(file, text);
     const parsed = parseSource({ file, text });
     this.diagnostics.push(...parsed.diagnostics);
@@ -210,7 +216,11 @@ class ProjectLoader {
     const where = target === current ? 'this file' : target.file;
     const agents = target.documents.filter((d) => d.kind === 'Agent');
     const names = agents.flatMap((d) => (d.name !== undefined ? [d.name] : []));
-    const incomplete = target.documents.some((d) => d.kind === undefined);
+    // A file refused whole (empty, binary, too large, ...) already has its one error.
+    const refused =
+      target.documents.length === 0 &&
+      this.diagnostics.some((d) => d.file === target.file && d.severity === 'error');
+    const incomplete = refused || target.documents.some((d) => d.kind === undefined);
     let found: ValidatedDocument | undefined;
     if (agentName !== undefined) {
       found = agents.find((d) => d.name === agentName);

@@ -1,8 +1,8 @@
 /**
  * Text → YAML documents, with a map from JSON paths back to source positions.
  *
- * Positions come from the `yaml` package's node ranges and its
- * {@link LineCounter}, never from searching the text.
+ * Positions come from the `yaml` package's node ranges (offsets) and the
+ * line starts of the text, never from searching the text.
  */
 
 import {
@@ -12,13 +12,22 @@ import {
   isPair,
   isScalar,
   isSeq,
-  LineCounter,
   type Node,
   type Pair,
   parseAllDocuments,
   type YAMLMap,
 } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
+import { duplicateKeys } from './keys.js';
+import {
+  conversionProblem,
+  dataProblem,
+  exhaustionProblem,
+  type LimitProblem,
+  MAX_ALIAS_COUNT,
+  nestingProblem,
+} from './limits.js';
+import { unclosedQuoteAt } from './quotes.js';
 
 /** A span in a file: 1-based line and column; the end is one past the last character. */
 export interface SourceRange {
@@ -83,21 +92,37 @@ export function pointerSegments(path: string | readonly string[]): string[] {
  *
  * Options: YAML 1.2 core schema (`yes`/`on` stay strings), merge keys (`<<`)
  * on, duplicate keys rejected.
+ *
+ * Hostile documents are refused, each with one diagnostic, and marked
+ * broken (see `limits.ts`): nesting deeper than `MAX_NESTING` levels
+ * (`yaml/too-deep`), aliases that expand to too much data
+ * (`yaml/alias-limit`) or into themselves (`yaml/alias-cycle`).
  */
 export function parseSource(options: { file: string; text: string }): ParsedSource {
   const { file, text } = options;
-  const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, {
-    lineCounter,
-    uniqueKeys: true,
+    // Duplicate keys are found by duplicateKeys, in linear time.
+    uniqueKeys: false,
     prettyErrors: false,
     merge: true,
   });
   const list = Array.isArray(docs) ? docs : [];
   const diagnostics: Diagnostic[] = [];
+  // Line starts from the text itself: the parser's LineCounter misses the
+  // line breaks inside a token it gives up on, which put positions after a
+  // syntax error past the end of their line.
+  const lineStarts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
   const position = (offset: number): { line: number; column: number } => {
-    const p = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
-    return { line: p.line, column: p.col };
+    const at = Math.max(0, Math.min(offset, text.length));
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((lineStarts[mid] as number) <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: at - (lineStarts[lo] as number) + 1 };
   };
   const rangeOf = (start: number, end: number): SourceRange => {
     const a = position(start);
@@ -110,25 +135,48 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
   }
 
   const documents: SourceDocument[] = [];
+  /** A {@link LimitProblem} as a diagnostic, at its offsets or its data path (unknown paths resolve to their nearest ancestor). */
+  const limitDiagnostic = (
+    problem: LimitProblem,
+    locate?: SourceDocument['locate'],
+  ): Diagnostic => ({
+    code: problem.code,
+    severity: 'error',
+    message: problem.message,
+    file,
+    ...(problem.range || !locate
+      ? rangeOf(problem.range?.[0] ?? 0, problem.range?.[1] ?? 0)
+      : locate(problem.path ?? [])),
+    hint: problem.hint,
+  });
   list.forEach((doc, index) => {
     let broken = false;
+    let exhausted = false;
     for (const err of doc.errors) {
       const [start, end] = err.pos;
-      if (err.code === 'DUPLICATE_KEY') {
-        const key = text.slice(start, end);
-        const keyNode = findKeyAt(doc, start);
-        const name = keyNode ?? key;
+      broken = true;
+      if (err.code === 'RESOURCE_EXHAUSTION') {
+        // The composer ran out of stack: nesting far beyond MAX_NESTING. One diagnostic per document.
+        if (!exhausted) diagnostics.push(limitDiagnostic(exhaustionProblem([start, end])));
+        exhausted = true;
+        continue;
+      }
+      const hint = YAML_HINTS[err.code];
+      const quote = /^Missing closing (["'])quote/.exec(err.message)?.[1];
+      const opened = quote ? unclosedQuoteAt(doc, start) : undefined;
+      if (quote && opened) {
+        // Point at the quote that was opened, not at the end of the text it swallowed.
+        const first = position(opened[0]);
         diagnostics.push({
-          code: 'yaml/duplicate-key',
+          code: 'yaml/syntax',
           severity: 'error',
-          message: `duplicate key "${name}"; a key may appear only once in a mapping`,
+          message: `the string opened with ${quote} here is not closed`,
           file,
-          ...rangeOf(start, keyNode !== undefined ? start + keyNodeLength(doc, start) : end),
+          ...rangeOf(opened[0], opened[0] + 1),
+          hint: `add the closing ${quote}${position(opened[1]).line > first.line ? '; a quoted string runs on across lines until it is closed' : ''}`,
         });
         continue;
       }
-      broken = true;
-      const hint = YAML_HINTS[err.code];
       diagnostics.push({
         code: 'yaml/syntax',
         severity: 'error',
@@ -136,6 +184,15 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
         file,
         ...rangeOf(start, end),
         ...(hint ? { hint } : {}),
+      });
+    }
+    for (const dup of duplicateKeys(doc)) {
+      diagnostics.push({
+        code: 'yaml/duplicate-key',
+        severity: 'error',
+        message: `duplicate key "${dup.key}"; a key may appear only once in a mapping`,
+        file,
+        ...rangeOf(dup.range[0], dup.range[1]),
       });
     }
     for (const warning of doc.warnings) {
@@ -149,19 +206,30 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
       });
     }
     let data: unknown = null;
+    const deep = broken ? undefined : nestingProblem(doc);
+    if (deep) {
+      broken = true;
+      diagnostics.push(limitDiagnostic(deep));
+    }
     if (!broken) {
       try {
-        data = doc.toJS({ maxAliasCount: 1000 });
+        data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
       } catch (err) {
         broken = true;
+        data = null;
         const start = doc.contents?.range[0] ?? 0;
-        diagnostics.push({
-          code: 'yaml/syntax',
-          severity: 'error',
-          message: yamlMessage(err instanceof Error ? err.message : String(err)),
-          file,
-          ...rangeOf(start, start + 1),
-        });
+        const problem = conversionProblem(doc, err);
+        diagnostics.push(
+          problem
+            ? limitDiagnostic(problem)
+            : {
+                code: 'yaml/syntax',
+                severity: 'error',
+                message: yamlMessage(err instanceof Error ? err.message : String(err)),
+                file,
+                ...rangeOf(start, start + 1),
+              },
+        );
       }
     }
     const locate = (path: string | readonly string[], target: LocateTarget = 'value') => {
@@ -197,6 +265,12 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
       const a = start + map(offset);
       return rangeOf(a, Math.max(a + 1, start + map(offset + Math.max(1, length) - 1) + 1));
     };
+    const shape = broken ? undefined : dataProblem(data);
+    if (shape) {
+      broken = true;
+      data = null;
+      diagnostics.push(limitDiagnostic(shape, locate));
+    }
     documents.push({ index, data, broken, locate, scalarSource, locateInValue });
   });
   return { documents, diagnostics };
@@ -218,35 +292,6 @@ function isNode(value: unknown): value is Node {
 function yamlMessage(message: string): string {
   const first = (message.split('\n')[0] ?? message).trim().replace(/\.$/, '');
   return first.charAt(0).toLowerCase() + first.slice(1);
-}
-
-/** The key (as text) of the mapping entry whose key starts at `offset`. */
-function findKeyAt(doc: Document, offset: number): string | undefined {
-  const pair = findPairAt(doc.contents, offset);
-  if (pair && isScalar(pair.key)) return String(pair.key.value);
-  return undefined;
-}
-
-function keyNodeLength(doc: Document, offset: number): number {
-  const pair = findPairAt(doc.contents, offset);
-  const range = pair && isNode(pair.key) ? pair.key.range : undefined;
-  return range ? range[1] - range[0] : 1;
-}
-
-function findPairAt(node: unknown, offset: number): Pair | undefined {
-  if (isMap(node)) {
-    for (const item of node.items) {
-      if (isNode(item.key) && item.key.range?.[0] === offset) return item;
-      const inner = findPairAt(item.value, offset);
-      if (inner) return inner;
-    }
-  } else if (isSeq(node)) {
-    for (const item of node.items) {
-      const inner = findPairAt(item, offset);
-      if (inner) return inner;
-    }
-  }
-  return undefined;
 }
 
 /** True for the key of a YAML merge (`<<: *anchor`): a plain `<<`, as the parser marks it. */

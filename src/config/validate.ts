@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { checkAgentDev } from './agent-dev.js';
 import { describeValue } from './describe.js';
 import type { Diagnostic } from './diagnostics.js';
+import { describeForeign, foreignDiagnostic } from './foreign.js';
 import type { SourceDocument } from './load.js';
 import { checkDocument, validateSchema } from './rules/apply.js';
 import type { DocumentKind } from './schema.js';
@@ -59,6 +60,14 @@ export function validateDocument(options: {
           ...here([], 'value'),
         },
       ],
+    };
+  }
+  // Another tool's file (compose, Actions, Kubernetes, ...): one message naming it.
+  const foreign = describeForeign(data);
+  if (foreign) {
+    return {
+      doc,
+      diagnostics: [foreignDiagnostic(foreign, { file, ...doc.locate([foreign.key], 'key') })],
     };
   }
   const name =

@@ -30,6 +30,17 @@ describe('golden diagnostics', () => {
       'expr-needs',
       'expr-syntax',
       'expr-types',
+      'foreign-compose',
+      'foreign-github',
+      'foreign-kubernetes',
+      'foreign-argo',
+      'foreign-taskfile',
+      'hostile-alias-bomb',
+      'hostile-alias-cycle',
+      'hostile-too-deep',
+      'hostile-binary',
+      'hostile-latin1',
+      'hostile-utf16',
     ]) {
       expect(cases).toContain(`${name}.yaml`);
     }

@@ -34,6 +34,7 @@ describe('ok fixtures', () => {
       .filter((f) => f.endsWith('.yaml'))
       .map((f) => f),
     'agents/api.yaml',
+    'agent-dev/agent.yaml',
   ];
   for (const name of files) {
     it(`${name} loads without diagnostics`, async () => {

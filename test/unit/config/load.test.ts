@@ -129,3 +129,16 @@ describe('suggestions', () => {
     expect(suggestion('zzz', [], { none: 'nothing to choose' })).toBe('; nothing to choose');
   });
 });
+
+describe('an unclosed quote', () => {
+  it('is reported at the quote that was opened, not where the text it swallowed ends', () => {
+    const { diagnostics } = parseSource({ file: 'q.yaml', text: "a: 'x\nb: 1\nc: 2\n" });
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({
+      code: 'yaml/syntax',
+      message: "the string opened with ' here is not closed",
+      line: 1,
+      column: 4,
+    });
+  });
+});
