@@ -35,8 +35,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Validates one parsed document (skip documents whose YAML is broken). Reports
- * `schema/type` for a document that is not a mapping, `schema/required` /
- * `schema/enum` for a missing or unknown `kind`, then everything
+ * `schema/type` for a document that is not a mapping, `document/foreign` for
+ * another tool's document (a compose file, a GitHub workflow: `foreign.ts`),
+ * `schema/required` / `schema/enum` for a missing or unknown `kind`, then everything
  * the schema rules and the document rules of `rules/` find (rules run even when
  * the schema failed, on whatever has the right shape).
  */

@@ -105,6 +105,23 @@ const info = (
 const REPORTED_ELSEWHERE: readonly RuleInfo[] = [
   info('file/not-found', 'file', 'files', 'a file that does not exist or cannot be read'),
   info('file/empty', 'file', 'files', 'a file without YAML documents'),
+  info('file/too-large', 'file', 'files', 'a file larger than the size limit, refused unread'),
+  info('file/binary', 'file', 'files', 'a file with NUL bytes, which is not text'),
+  info('file/encoding', 'file', 'files', 'a file that is not valid UTF-8'),
+  info('yaml/too-deep', 'yaml', 'yaml', 'data nested deeper than the nesting limit'),
+  info(
+    'yaml/alias-limit',
+    'yaml',
+    'yaml',
+    'more alias expansions than the limit (a billion laughs)',
+  ),
+  info('yaml/alias-cycle', 'yaml', 'yaml', 'an alias inside its own anchor'),
+  info(
+    'document/foreign',
+    'workflow',
+    'workflows-steps-and-services',
+    'a YAML document of another tool, such as a compose file or a GitHub workflow',
+  ),
   info('yaml/syntax', 'yaml', 'yaml', 'text that is not valid YAML'),
   info('yaml/duplicate-key', 'yaml', 'yaml', 'a key that appears twice in one mapping'),
   info('yaml/warning', 'yaml', 'yaml', 'a YAML construct the parser warns about', 'warning'),
