@@ -16,6 +16,8 @@ import {
   type Node,
   type Pair,
   parseAllDocuments,
+  visit,
+  type YAMLError,
   type YAMLMap,
 } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
@@ -87,9 +89,12 @@ export function pointerSegments(path: string | readonly string[]): string[] {
 export function parseSource(options: { file: string; text: string }): ParsedSource {
   const { file, text } = options;
   const lineCounter = new LineCounter();
+  // Duplicate keys are found by duplicateKeyErrors (one pass with a set per
+  // mapping): the parser's own check scans the whole mapping for every key,
+  // which is quadratic in the size of a mapping (minutes for 50,000 steps).
   const docs = parseAllDocuments(text, {
     lineCounter,
-    uniqueKeys: true,
+    uniqueKeys: false,
     prettyErrors: false,
     merge: true,
   });
@@ -112,7 +117,7 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
   const documents: SourceDocument[] = [];
   list.forEach((doc, index) => {
     let broken = false;
-    for (const err of doc.errors) {
+    for (const err of withDuplicateKeys(doc)) {
       const [start, end] = err.pos;
       if (err.code === 'DUPLICATE_KEY') {
         const key = text.slice(start, end);
@@ -256,12 +261,91 @@ function isMergeKey(key: unknown): boolean {
   return key.value === '<<' && (key.type === undefined || key.type === 'PLAIN');
 }
 
+/** What parseSource reads of a parser error. */
+type ErrorLike = Pick<YAMLError, 'code' | 'message' | 'pos'>;
+
+/**
+ * The `DUPLICATE_KEY` errors the parser reports with `uniqueKeys: true`, in
+ * one pass: a key is a duplicate when an earlier key of the same mapping is
+ * the same node or a scalar with the same value (`===`, so `.nan` never
+ * repeats, and merge keys, symbols of their own, never do), reported at the
+ * start of the repeated key.
+ */
+function duplicateKeyErrors(doc: Document): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const item of map.items) {
+        const key = item.key;
+        const value = isScalar(key) ? key.value : key;
+        if (Number.isNaN(value)) continue; // .nan is never equal to itself
+        if (seen.has(value) && isNode(key) && key.range) {
+          out.push({
+            code: 'DUPLICATE_KEY',
+            message: 'Map keys must be unique',
+            pos: [key.range[0], key.range[0] + 1],
+          });
+        }
+        seen.add(value);
+      }
+    },
+  });
+  // visit() sees a mapping before the mappings inside it: text order is by offset.
+  return out.sort((a, b) => a.pos[0] - b.pos[0]);
+}
+
+/** A document's errors with its duplicate keys (see {@link duplicateKeyErrors}) in text order among them. */
+function withDuplicateKeys(doc: Document): ErrorLike[] {
+  const duplicates = duplicateKeyErrors(doc);
+  if (duplicates.length === 0) return doc.errors;
+  const out: ErrorLike[] = [];
+  let d = 0;
+  for (const err of doc.errors) {
+    while (d < duplicates.length && (duplicates[d]?.pos[0] ?? 0) < err.pos[0]) {
+      out.push(duplicates[d++] as ErrorLike);
+    }
+    out.push(err);
+  }
+  out.push(...duplicates.slice(d));
+  return out;
+}
+
+/** The entries of one mapping by key, for O(1) lookups (see {@link mapIndex}). */
+interface MapIndex {
+  /** Own entries by key (`String(key)`); where a key repeats, the last one. */
+  own: Map<string, Pair>;
+  /** The mapping's merge entries (`<<: ...`), in order. */
+  merges: Pair[];
+}
+
+const mapIndexes = new WeakMap<YAMLMap, MapIndex>();
+
+/**
+ * The index of a mapping's entries, built on first use and cached for the
+ * mapping's lifetime (parsed documents are not changed afterwards). Built in
+ * one pass over the entries, so looking up every key of a mapping is linear
+ * in its size, not quadratic.
+ */
+function mapIndex(map: YAMLMap): MapIndex {
+  let index = mapIndexes.get(map);
+  if (index) return index;
+  index = { own: new Map(), merges: [] };
+  for (const item of map.items) {
+    if (!isPair(item)) continue;
+    if (isMergeKey(item.key)) index.merges.push(item);
+    else if (isScalar(item.key)) index.own.set(String(item.key.value), item);
+  }
+  mapIndexes.set(map, index);
+  return index;
+}
+
 /**
  * The entry of `map` for `key` as the data sees it: the map's own entry (the
  * last one, where a key repeats), else the first entry found in its merge
  * sources (`<<: *a` or `<<: [*a, *b]`, in order, recursively), as YAML merge
  * keys resolve: a map's own keys win over merged ones, earlier sources over
- * later ones.
+ * later ones. O(1) per mapping visited (see {@link mapIndex}).
  */
 function findEntry(
   doc: Document,
@@ -270,15 +354,10 @@ function findEntry(
   seen: Set<YAMLMap> = new Set(),
 ): Pair | undefined {
   seen.add(map);
-  let own: Pair | undefined;
-  for (const item of map.items) {
-    if (isPair(item) && isScalar(item.key) && !isMergeKey(item.key)) {
-      if (String(item.key.value) === key) own = item;
-    }
-  }
+  const index = mapIndex(map);
+  const own = index.own.get(key);
   if (own) return own;
-  for (const item of map.items) {
-    if (!isPair(item) || !isMergeKey(item.key)) continue;
+  for (const item of index.merges) {
     const value = isAlias(item.value) ? item.value.resolve(doc) : item.value;
     const sources = isSeq(value) ? value.items : [value];
     for (const source of sources) {
