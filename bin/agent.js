@@ -1,5 +1,17 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+// Node's on-disk cache of compiled code (node:module enableCompileCache, in
+// the OS temp dir; NODE_DISABLE_COMPILE_CACHE=1 turns it off) saves part of
+// parsing and compiling the ~140 modules `agent` loads at every start. It
+// must be on before they load, hence the dynamic import.
+import module from 'node:module';
+
+module.enableCompileCache?.();
+const { main } = await import('../dist/cli/main.js').catch((error) => {
+  // A tree that was not built: say so in one line (schema.ts's message).
+  const text = String(error?.message ?? error);
+  process.stderr.write(`${text.startsWith('agentfile:') ? text : (error?.stack ?? text)}\n`);
+  process.exit(70);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {
