@@ -75,6 +75,28 @@ const FORBIDDEN = [
   /node_modules\/ajv\/dist\/(compile|core|2020)/,
 ];
 
+describe('lint and plan of a large workflow', () => {
+  // A hang deadline, not a timing: a 20,000-step chain takes seconds now, and
+  // took minutes when lookups in a mapping were linear in its size.
+  it('lint and plan a 20,000-step chain well within a generous deadline', async () => {
+    const file = join(dir, 'chain.yaml');
+    await execa('node', [join(repoRoot, 'bench/gen-chain.mjs'), '20000'], {
+      stdout: { file },
+    });
+    for (const command of ['lint', 'plan']) {
+      const r = await execa('node', [agentBin, command, file], {
+        cwd: repoRoot,
+        env: cliEnv(),
+        reject: false,
+        timeout: 150_000,
+      });
+      expect([command, r.exitCode, r.timedOut]).toEqual([command, 0, false]);
+      if (command === 'plan')
+        expect(String(r.stdout)).toMatch(/20000\. step +s20000 .*needs s19999/);
+    }
+  }, 320_000);
+});
+
 describe('start-up of lint and plan', () => {
   it('agent lint loads no run, store or executor module, no heavy package and no ajv compiler', async () => {
     const { exitCode, urls } = await loaded('lint', [
