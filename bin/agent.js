@@ -7,9 +7,15 @@ import module from 'node:module';
 
 module.enableCompileCache?.();
 const { main } = await import('../dist/cli/main.js').catch((error) => {
-  // A tree that was not built: say so in one line (schema.ts's message).
-  const text = String(error?.message ?? error);
-  process.stderr.write(`${text.startsWith('agentfile:') ? text : (error?.stack ?? text)}\n`);
+  // A tree that was not built (or built before the schemas were compiled
+  // ahead of time): say what to do in one line.
+  const generated =
+    error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('schema-validators');
+  process.stderr.write(
+    generated
+      ? 'agent: generated/schema-validators.js is missing; run `npm run build` (it compiles schemas/*.json ahead of time)\n'
+      : `${error?.stack ?? error}\n`,
+  );
   process.exit(70);
 });
 

@@ -6,6 +6,13 @@
 
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+// Generated at build time (scripts/build-schemas.mjs, run by `npm run build`)
+// from schemas/*.json: loading it costs a few ms, where compiling the
+// schemas with ajv at start-up cost about 100 ms. There is no fallback to
+// compiling at run time; bin/agent.js turns a missing module into a message
+// that says to build. (A static import, not a top-level await, so that the
+// package stays loadable with require().)
+import * as generated from '../../generated/schema-validators.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { SourceDocument } from './load.js';
 import { pointerSegments } from './load.js';
@@ -45,25 +52,6 @@ export interface SchemaSet {
   documents: Record<DocumentKind | 'AgentDev', JsonSchema>;
 }
 
-/**
- * The validators generated at build time (scripts/build-schemas.mjs, run by
- * `npm run build`) from schemas/*.json: loading them costs a few ms, where
- * compiling the schemas with ajv at start-up cost about 100 ms. There is no
- * fallback to compiling at run time: a missing module is an error that says
- * to build.
- */
-const generated: typeof import('../../generated/schema-validators.js') = await import(
-  '../../generated/schema-validators.js'
-).catch((error: unknown) => {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'ERR_MODULE_NOT_FOUND' && String(error).includes('schema-validators')) {
-    throw new Error(
-      'agentfile: generated/schema-validators.js is missing; run `npm run build` (it compiles schemas/*.json ahead of time)',
-    );
-  }
-  throw error;
-});
-
 let cached: SchemaSet | undefined;
 
 /**
@@ -75,8 +63,9 @@ let cached: SchemaSet | undefined;
  * keep short and long forms in one schema without `anyOf` noise. The
  * returned set is the same object on every call.
  *
- * @throws Error (when this module loads) if the generated validators are
- *   missing: run `npm run build`.
+ * This module fails to load (ERR_MODULE_NOT_FOUND for
+ * generated/schema-validators.js) when the validators were not generated:
+ * run `npm run build`.
  */
 export function compileSchemas(): SchemaSet {
   if (cached) return cached;

@@ -24,6 +24,7 @@ describe('agent run', () => {
       'src',
       'test',
       'schemas',
+      'scripts',
       'examples',
       'bin',
       'package.json',

@@ -132,7 +132,7 @@ describe('start-up of lint and plan', () => {
     );
     expect(r.exitCode).toBe(70);
     expect(String(r.stderr)).toMatch(
-      /^agentfile: generated\/schema-validators\.js is missing; run `npm run build`/,
+      /^agent: generated\/schema-validators\.js is missing; run `npm run build`/,
     );
   });
 });
