@@ -205,6 +205,8 @@ describe('parseSource lookups (per-mapping index)', () => {
       'a: &m { k: 1 }\nb:\n  <<: *m\n  <<: { j: 2 }\n  k: 3\n',
       '- { a: 1, a: 2 }\n- a: 1\n  b: 2\n  a: 3\n',
       'null: 1\n~: 2\ntrue: 3\nTrue: 4\n',
+      'k: [[{ x: 1, x: 2 }], [a: 1, b: { c: 1, c: 2 }]]\n',
+      '? { q: 1, q: 2 }\n: v\n',
     ];
     for (const src of cases) {
       const ours = parseSource({ file: 'd.yaml', text: src })
