@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import tar from 'tar-stream';
+import type tar from 'tar-stream';
 import {
   CONFIG_PATH,
   compareManifest,
@@ -216,7 +216,9 @@ export async function packGeneratedContext(
   files: Record<string, string>,
 ): Promise<Readable> {
   const list = await listFolder(context, files);
-  const pack = tar.pack();
+  // Loaded here, not with the module: lint reads this module, only builds pack.
+  const { default: tarStream } = await import('tar-stream');
+  const pack = tarStream.pack();
   const add = (header: tar.Headers, body?: Buffer): Promise<void> =>
     new Promise((resolve, reject) => {
       pack.entry(header, body, (error) => (error ? reject(error) : resolve()));

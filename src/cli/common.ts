@@ -1,6 +1,6 @@
 /**
  * What every `agent` command shares: the exit codes, the I/O the CLI writes
- * to, the one-line user-facing error, and opening the state store.
+ * to, the one-line user-facing error (the state store: state-store.ts).
  *
  * Exit codes (DESIGN.md, docs/cli.md): 0 success; 1 a step failed / lint
  * found problems; 2 invalid invocation or config, nothing was run; 3 the
@@ -9,10 +9,7 @@
  * approval; 130 interrupted.
  */
 
-import { existsSync, readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
-import { resolveStatePath } from '../store/paths.js';
-import { type StateStore, StoreError } from '../store/types.js';
+import { readFileSync } from 'node:fs';
 
 /** Exit codes, as documented in docs/cli.md. */
 export const ExitCode = {
@@ -46,38 +43,6 @@ export class CliError extends Error {
   ) {
     super(message);
   }
-}
-
-/**
- * Opens the state store for a command. `mustExist`: a reading command must
- * not create a store where there is none (it throws CliError exit 2 instead).
- * @throws CliError (exit 4) when the store cannot be opened.
- */
-export async function openStore(
-  statePath: string,
-  options: { mustExist?: boolean; cwd?: string } = {},
-): Promise<StateStore> {
-  if (options.mustExist && !existsSync(statePath)) {
-    throw new CliError(
-      `no state store at ${relative(options.cwd ?? process.cwd(), statePath) || statePath}`,
-      ExitCode.invalid,
-      'run a workflow first, or point --state / AGENTFILE_STATE at the store',
-    );
-  }
-  const { openStateStore } = await import('../wiring.js');
-  try {
-    return openStateStore(statePath);
-  } catch (error) {
-    if (error instanceof StoreError) {
-      throw new CliError(error.message, ExitCode.unavailable, error.hint);
-    }
-    throw error;
-  }
-}
-
-/** The state store path of a command: `--state`, `AGENTFILE_STATE`, or `.agentfile/state.db` beside FILE. */
-export function statePathFor(file: string, flag: string | undefined, io: CliIo): string {
-  return resolveStatePath({ workflowFile: resolve(io.cwd, file), flag, env: io.env, cwd: io.cwd });
 }
 
 /** Who runs a control command: `--as`, else `AGENT_USER`, `USER`, the OS user. */

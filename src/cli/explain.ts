@@ -9,7 +9,8 @@ import type { Plan } from '../plan/compile.js';
 import { formatTable } from '../report/status.js';
 import { decideSession, FromError } from '../run/resume.js';
 import { findRunToResume, ResumeError } from '../run/runner.js';
-import { CliError, type CliIo, ExitCode, openStore, statePathFor } from './common.js';
+import { CliError, type CliIo, ExitCode } from './common.js';
+import { openStore, statePathFor } from './state-store.js';
 
 /** Prints the decisions of the session `--resume` / `--from` would start. @throws CliError (exit 2) */
 export async function explainSession(

@@ -13,9 +13,10 @@ import type { RunState } from '../core/status.js';
 import { formatTable } from '../report/status.js';
 import { formatMs } from '../run/format.js';
 import { watchStdout } from './closed-stdout.js';
-import { CliError, type CliIo, ExitCode, openStore, statePathFor } from './common.js';
+import { CliError, type CliIo, ExitCode } from './common.js';
 import type { EventsOptions } from './events-command.js';
 import type { LogsOptions } from './logs-command.js';
+import { openStore, statePathFor } from './state-store.js';
 import type { StatusOptions } from './status-command.js';
 
 const STATE_HELP =

@@ -12,15 +12,10 @@ import { LINT_FORMATS, parseMaxWarnings } from '../lint/format/index.js';
 import { compilePlan, type Plan } from '../plan/compile.js';
 import { MatrixError } from '../plan/matrix.js';
 import { planToJson, renderPlanDot, renderPlanMermaid, renderPlanText } from '../plan/render.js';
-import { registerBuildCommand } from './build-command.js';
 import { CliError, type CliIo, ExitCode, packageVersion } from './common.js';
-import { registerControlCommands } from './control.js';
 import type { InitOptions } from './init-command.js';
-import { registerInspectCommands } from './inspect.js';
 import { type LintOptions, lintCommand } from './lint-command.js';
 import { loadWorkflow } from './load.js';
-import { registerMaintenanceCommands } from './maintenance.js';
-import { registerReportCommand } from './report-command.js';
 import type { RunOptions } from './run-command.js';
 import type { InputFlags } from './run-inputs.js';
 import { registerSchemaCommand } from './schema-command.js';
@@ -180,14 +175,26 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     });
 
   // Each group of commands registers its own (lazily loading what it runs).
+  // The commands defined in this file need none of them, so `agent lint`
+  // and `agent plan` start without loading the groups (and the store and
+  // run modules they import); any other command, help or a typo loads all.
   const setExit = (code: number) => {
     exitCode = code;
   };
-  registerInspectCommands(program, io, setExit);
-  registerControlCommands(program, io, setExit);
-  registerMaintenanceCommands(program, io, setExit);
-  registerBuildCommand(program, io, setExit);
-  registerReportCommand(program, io, setExit);
+  if (!SELF_CONTAINED.has(argv[0] ?? '')) {
+    const [inspect, control, maintenance, build, report] = await Promise.all([
+      import('./inspect.js'),
+      import('./control.js'),
+      import('./maintenance.js'),
+      import('./build-command.js'),
+      import('./report-command.js'),
+    ]);
+    inspect.registerInspectCommands(program, io, setExit);
+    control.registerControlCommands(program, io, setExit);
+    maintenance.registerMaintenanceCommands(program, io, setExit);
+    build.registerBuildCommand(program, io, setExit);
+    report.registerReportCommand(program, io, setExit);
+  }
 
   program
     .command('init')
@@ -241,6 +248,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     throw error;
   }
 }
+
+/** Commands defined in main() itself, which run without the command groups registered. */
+const SELF_CONTAINED = new Set(['lint', 'plan', 'schema']);
 
 /** Commander's collector for repeatable options. */
 function collect(value: string, previous: string[]): string[] {

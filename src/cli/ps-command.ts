@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 import { EngineUnavailableError, LABEL_RUN, LABEL_STEP } from '../executors/types.js';
 import { formatTable } from '../report/status.js';
-import { CliError, type CliIo, ExitCode, openStore, statePathFor } from './common.js';
+import { CliError, type CliIo, ExitCode } from './common.js';
+import { openStore, statePathFor } from './state-store.js';
 
 /** Options of `agent ps`. */
 export interface PsOptions {

@@ -6,7 +6,8 @@
 
 import { leaseIsLive } from '../store/lease.js';
 import type { RunRecord, StateStore } from '../store/types.js';
-import { CliError, type CliIo, ExitCode, openStore, statePathFor } from './common.js';
+import { CliError, type CliIo, ExitCode } from './common.js';
+import { openStore, statePathFor } from './state-store.js';
 
 /** The default workflow file, whose store a command reads when no file is named. */
 export const DEFAULT_FILE = 'agent.yaml';

@@ -14,10 +14,11 @@ import { MatrixError } from '../plan/matrix.js';
 import type { Reporter } from '../report/types.js';
 import type { RunSecrets } from '../run/runner.js';
 import { LockedError, StoreError } from '../store/types.js';
-import { CliError, type CliIo, ExitCode, openStore, statePathFor } from './common.js';
+import { CliError, type CliIo, ExitCode } from './common.js';
 import { loadWorkflow } from './load.js';
 import { applyOverrides, type OverrideFlags } from './overrides.js';
 import { axesFor, type InputFlags, runInputs, runSecrets, type SecretFlags } from './run-inputs.js';
+import { openStore, statePathFor } from './state-store.js';
 
 /** Options of `agent run`, as commander parses them. */
 export interface RunOptions extends InputFlags, SecretFlags, OverrideFlags {

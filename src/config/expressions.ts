@@ -75,6 +75,16 @@ function ancestors(workflow: WorkflowSpec, id: string): Set<string> {
   return seen;
 }
 
+/** True when a written step has a field that {@link checkWorkflowExpressions} checks: a `${{` or an `if:`. */
+function hasStepExpressions(raw: Record<string, unknown>): boolean {
+  const has = (v: unknown) => typeof v === 'string' && v.includes('${{');
+  if (raw.if !== undefined) return true;
+  if (has(raw.run) || has(raw.image) || has(raw.workdir) || has(raw.timeout)) return true;
+  if (Array.isArray(raw.command) && raw.command.some(has)) return true;
+  if (isObject(raw.env) && Object.values(raw.env).some(has)) return true;
+  return isObject(raw.matrix) && Object.values(raw.matrix).some(has);
+}
+
 /**
  * Diagnostics for a normalized workflow's expressions and inputs (see the
  * module comment). `ctx.doc` is the document the workflow came from.
@@ -153,6 +163,9 @@ export function checkWorkflowExpressions(ctx: RuleContext, workflow: WorkflowSpe
   for (const [id, step] of Object.entries(workflow.steps)) {
     const raw = isObject(rawSteps[id]) ? (rawSteps[id] as Record<string, unknown>) : {};
     const at = ['spec', 'steps', id];
+    // The scope lists every other step, so it is built only for a step that
+    // has an expression to check: a workflow of plain steps stays linear.
+    if (!hasStepExpressions(raw)) continue;
     const reachable = ancestors(workflow, id);
     const steps: Record<string, StepShape> = {};
     for (const other of Object.keys(workflow.steps)) {

@@ -18,7 +18,7 @@ export interface DuplicateKey {
 /**
  * Every repeated scalar key of every mapping in the document, at its second
  * and later occurrences, in document order. Keys are equal when their values
- * are (`1` and `"1"` differ), as in the `yaml` package; a merge key (`<<`)
+ * are (`1` and `"1"` differ; `.nan` never repeats), as in the `yaml` package; a merge key (`<<`)
  * may repeat. Aliases are not followed. Iterative.
  */
 export function duplicateKeys(doc: Document): DuplicateKey[] {
@@ -32,6 +32,8 @@ export function duplicateKeys(doc: Document): DuplicateKey[] {
       for (const pair of node.items) {
         const key = pair.key;
         if (!isScalar(key) || typeof key.value === 'symbol' || isMergeKey(key)) continue;
+        // .nan never equals itself (a Set would say it does), as in the yaml package.
+        if (Number.isNaN(key.value)) continue;
         if (seen.has(key.value) && key.range) {
           found.push({ key: String(key.value), range: [key.range[0], key.range[1]] });
         }

@@ -301,12 +301,41 @@ function isMergeKey(key: unknown): boolean {
   return key.value === '<<' && (key.type === undefined || key.type === 'PLAIN');
 }
 
+/** The entries of one mapping by key, for O(1) lookups (see {@link mapIndex}). */
+interface MapIndex {
+  /** Own entries by key (`String(key)`); where a key repeats, the last one. */
+  own: Map<string, Pair>;
+  /** The mapping's merge entries (`<<: ...`), in order. */
+  merges: Pair[];
+}
+
+const mapIndexes = new WeakMap<YAMLMap, MapIndex>();
+
+/**
+ * The index of a mapping's entries, built on first use and cached for the
+ * mapping's lifetime (parsed documents are not changed afterwards). Built in
+ * one pass over the entries, so looking up every key of a mapping is linear
+ * in its size, not quadratic.
+ */
+function mapIndex(map: YAMLMap): MapIndex {
+  let index = mapIndexes.get(map);
+  if (index) return index;
+  index = { own: new Map(), merges: [] };
+  for (const item of map.items) {
+    if (!isPair(item)) continue;
+    if (isMergeKey(item.key)) index.merges.push(item);
+    else if (isScalar(item.key)) index.own.set(String(item.key.value), item);
+  }
+  mapIndexes.set(map, index);
+  return index;
+}
+
 /**
  * The entry of `map` for `key` as the data sees it: the map's own entry (the
  * last one, where a key repeats), else the first entry found in its merge
  * sources (`<<: *a` or `<<: [*a, *b]`, in order, recursively), as YAML merge
  * keys resolve: a map's own keys win over merged ones, earlier sources over
- * later ones.
+ * later ones. O(1) per mapping visited (see {@link mapIndex}).
  */
 function findEntry(
   doc: Document,
@@ -315,15 +344,10 @@ function findEntry(
   seen: Set<YAMLMap> = new Set(),
 ): Pair | undefined {
   seen.add(map);
-  let own: Pair | undefined;
-  for (const item of map.items) {
-    if (isPair(item) && isScalar(item.key) && !isMergeKey(item.key)) {
-      if (String(item.key.value) === key) own = item;
-    }
-  }
+  const index = mapIndex(map);
+  const own = index.own.get(key);
   if (own) return own;
-  for (const item of map.items) {
-    if (!isPair(item) || !isMergeKey(item.key)) continue;
+  for (const item of index.merges) {
     const value = isAlias(item.value) ? item.value.resolve(doc) : item.value;
     const sources = isSeq(value) ? value.items : [value];
     for (const source of sources) {

@@ -8,13 +8,14 @@ import { open } from 'node:fs/promises';
 import type { Diagnostic } from './diagnostics.js';
 
 /**
- * The largest file read, in bytes (1 MiB). An agentfile document is a few
- * kilobytes, and a file of a thousand generated steps is some 100 KiB. The
- * `yaml` parser reads about 1 MiB a second (less for long comment blocks),
- * so a larger limit would let one file stall `agent lint` for many seconds;
- * a larger file is refused unread (`file/too-large`).
+ * The largest file read, in bytes (4 MiB). An agentfile document is a few
+ * kilobytes, a file of a thousand generated steps some 60 KiB, and the
+ * 50,000-step chain of bench/lint.sh 2.8 MB, which lints in about 5 s. The
+ * `yaml` parser reads about 1 MiB a second (less for long comment blocks), so
+ * the limit bounds how long one file can stall `agent lint`; a larger file is
+ * refused unread (`file/too-large`).
  */
-export const MAX_FILE_BYTES = 1024 * 1024;
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
 /** A file's text, or the one diagnostic that refuses it. */
 export type SourceText =

@@ -4,9 +4,15 @@
  * diagnostic per mistake.
  */
 
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+// Generated at build time (scripts/build-schemas.mjs, run by `npm run build`)
+// from schemas/*.json: loading it costs a few ms, where compiling the
+// schemas with ajv at start-up cost about 100 ms. There is no fallback to
+// compiling at run time; bin/agent.js turns a missing module into a message
+// that says to build. (A static import, not a top-level await, so that the
+// package stays loadable with require().)
+import * as generated from '../../generated/schema-validators.js';
 
 export { describeValue, fieldLabel, limitMessage } from './describe.js';
 
@@ -46,35 +52,30 @@ export interface SchemaSet {
 let cached: SchemaSet | undefined;
 
 /**
- * Loads and compiles both schemas (once per process) with ajv's draft
+ * The validators of the three schemas, compiled ahead of time by ajv's
+ * standalone code generation (scripts/build-schemas.mjs) with its draft
  * 2020-12 validator in strict mode, `allErrors` and `verbose` (errors carry
- * the schema and data they are about). Union types (`type: [string, object]`)
- * are allowed: they keep short and long forms in one schema without
- * `anyOf` noise.
+ * the schema and data they are about; the schema objects are those of
+ * `documents`). Union types (`type: [string, object]`) are allowed: they
+ * keep short and long forms in one schema without `anyOf` noise. The
+ * returned set is the same object on every call.
  *
- * @throws Error when a schema file is missing or does not compile (a bug in
- *   the package, not in the user's file).
+ * This module fails to load (ERR_MODULE_NOT_FOUND for
+ * generated/schema-validators.js) when the validators were not generated:
+ * run `npm run build`.
  */
 export function compileSchemas(): SchemaSet {
   if (cached) return cached;
-  const agentSchema = JSON.parse(readFileSync(schemaFile('Agent'), 'utf8')) as JsonSchema;
-  const workflowSchema = JSON.parse(readFileSync(schemaFile('Workflow'), 'utf8')) as JsonSchema;
-  const agentDevSchema = JSON.parse(
-    readFileSync(schemaFile('Agent', 'agent.dev/v1'), 'utf8'),
-  ) as JsonSchema;
-  const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
-  ajv.addSchema(agentSchema);
-  ajv.addSchema(workflowSchema);
-  ajv.addSchema(agentDevSchema);
-  const agent = ajv.getSchema(String(agentSchema.$id));
-  const workflow = ajv.getSchema(String(workflowSchema.$id));
-  const agentDev = ajv.getSchema(String(agentDevSchema.$id));
-  if (!agent || !workflow || !agentDev) throw new Error('agentfile schemas failed to compile');
+  const { agent, workflow, agentDev, documents } = generated;
   cached = {
     agent,
     workflow,
     agentDev,
-    documents: { Agent: agentSchema, Workflow: workflowSchema, AgentDev: agentDevSchema },
+    documents: {
+      Agent: documents.Agent,
+      Workflow: documents.Workflow,
+      AgentDev: documents.AgentDev,
+    },
   };
   return cached;
 }

@@ -25,6 +25,7 @@ describe('agent run', () => {
       'test',
       'docs',
       'schemas',
+      'scripts',
       'examples',
       'bin',
       'package.json',

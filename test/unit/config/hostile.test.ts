@@ -113,7 +113,7 @@ describe('hostile inputs', () => {
     const d = only(diagnostics);
     expect(d.code).toBe('file/too-large');
     expect(d.message).toBe(
-      'the file is 19.1 MiB (20000000 bytes); agentfile reads files up to 1 MiB (1048576 bytes)',
+      'the file is 19.1 MiB (20000000 bytes); agentfile reads files up to 4 MiB (4194304 bytes)',
     );
     expect([d.line, d.column]).toEqual([1, 1]);
     expect(sources.has('big.yaml')).toBe(false);
@@ -126,7 +126,7 @@ describe('hostile inputs', () => {
     const d = only(diagnostics);
     expect(d.code).toBe('file/too-large');
     expect(d.message).toBe(
-      'the file is more than 1 MiB (1048577 bytes); agentfile reads files up to 1 MiB (1048576 bytes)',
+      'the file is more than 4 MiB (4194305 bytes); agentfile reads files up to 4 MiB (4194304 bytes)',
     );
   });
 
@@ -141,7 +141,7 @@ describe('hostile inputs', () => {
     expect(result.project?.workflows).toHaveLength(1);
     const over = await lint('over-limit.yaml', `${body}\n`);
     expect(only(over.diagnostics).message).toBe(
-      'the file is 1 MiB (1048577 bytes); agentfile reads files up to 1 MiB (1048576 bytes)',
+      'the file is 4 MiB (4194305 bytes); agentfile reads files up to 4 MiB (4194304 bytes)',
     );
   });
 

@@ -252,3 +252,60 @@ describe('fingerprints', () => {
     expect(() => canonicalJson(cyclic)).toThrow(TypeError);
   });
 });
+
+/** The order compilePlan promises, computed the plain way: repeatedly the first-declared node whose needs are all placed. */
+function referenceOrder(steps: StepSpec[]): string[] {
+  const placed = new Set<string>();
+  const order: string[] = [];
+  while (order.length < steps.length) {
+    const next = steps.find((s) => !placed.has(s.id) && s.needs.every((n) => placed.has(n)));
+    if (!next) throw new Error('cycle');
+    placed.add(next.id);
+    order.push(next.id);
+  }
+  return order;
+}
+
+describe('compilePlan order at scale (the heap of ready nodes)', () => {
+  it('takes the first-declared ready node each time, for random DAGs of up to 60 steps', () => {
+    const big = fc.integer({ min: 1, max: 60 }).chain((n) =>
+      fc.record({
+        needs: fc.tuple(
+          ...Array.from({ length: n }, (_, i) =>
+            fc.subarray(
+              Array.from({ length: i }, (_, j) => j),
+              { maxLength: Math.min(3, i) },
+            ),
+          ),
+        ),
+        order: fc.shuffledSubarray(
+          Array.from({ length: n }, (_, i) => i),
+          { minLength: n, maxLength: n },
+        ),
+      }),
+    );
+    fc.assert(
+      fc.property(big, ({ needs, order }) => {
+        const steps = order.map((i) =>
+          step(`s${i}`, { needs: (needs[i] ?? []).map((j) => `s${j}`).sort() }),
+        );
+        expect(ids(compilePlan(workflow({ steps })))).toEqual(referenceOrder(steps));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('orders wide fans declared in reverse, and a long chain declared backwards', () => {
+    const n = 3000;
+    const fan = [
+      ...Array.from({ length: n }, (_, i) => step(`f${n - i}`, { needs: ['root'] })),
+      step('root'),
+    ];
+    expect(ids(compilePlan(workflow({ steps: fan })))).toEqual(referenceOrder(fan));
+    const chain = Array.from({ length: n }, (_, i) =>
+      step(`c${n - i}`, n - i > 1 ? { needs: [`c${n - i - 1}`] } : {}),
+    );
+    const order = ids(compilePlan(workflow({ steps: chain })));
+    expect(order).toEqual(Array.from({ length: n }, (_, i) => `c${i + 1}`));
+  });
+});
