@@ -22,6 +22,7 @@ describe('agent run', () => {
     const dir = await tempDir();
     for (const f of [
       'src',
+      'docs',
       'test',
       'schemas',
       'examples',
