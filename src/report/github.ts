@@ -24,6 +24,7 @@ import type { FoldMarkers } from './grouped.js';
 import {
   type Cause,
   consequenceText,
+  logsCommand,
   type RunSummary,
   type SummarySource,
   statusWord,
@@ -71,13 +72,13 @@ function command(
   return `::${level} ${props.join(',')}::${escapeGithubData(message)}`;
 }
 
-function causeMessage(summary: RunSummary, c: Cause, first: boolean): string {
+function causeMessage(summary: RunSummary, c: Cause, first: boolean, workspace: string): string {
   const lines = [`${first ? 'first failure: ' : ''}${c.kind} ${c.id} ${c.description}`];
   if (c.attempt > 1) lines[0] += ` (attempt ${c.attempt})`;
   const tail = c.logTail;
   if (tail && tail.lines.length > 0) {
     lines.push(
-      `${tail.more ? `last ${tail.lines.length} lines` : 'its output'} (agent logs ${summary.runId} ${c.id}):`,
+      `${tail.more ? `last ${tail.lines.length} lines` : 'its output'} (${logsCommand(summary, c.id, workspace)}):`,
       ...tail.lines,
     );
   }
@@ -104,7 +105,7 @@ export function githubAnnotations(summary: RunSummary, options: { workspace: str
         'error',
         c.source,
         `${c.kind} ${c.id} ${statusWord(c.status)}`,
-        causeMessage(summary, c, first),
+        causeMessage(summary, c, first, options.workspace),
         options.workspace,
       ),
     );
@@ -191,7 +192,7 @@ export function renderStepSummary(
     if (tail && tail.lines.length > 0) {
       md.push(
         '',
-        `${tail.more ? `The last ${tail.lines.length} lines` : 'The lines'} of its log (${code(`agent logs ${summary.runId} ${f.id}`)}):`,
+        `${tail.more ? `The last ${tail.lines.length} lines` : 'The lines'} of its log (${code(logsCommand(summary, f.id, options.workspace))}):`,
         '',
         ...fenced('text', tail.lines),
       );

@@ -360,6 +360,16 @@ function listSteps(summary: RunSummary, ids: readonly string[]): string {
   return `${noun}${ids.length > 1 ? 's' : ''} ${names}`;
 }
 
+/**
+ * The command that prints a node's whole log: `agent logs RUN STEP`, with
+ * the workflow file (relative to `cwd`) when it is not `agent.yaml` in `cwd`,
+ * since the store is found beside the file.
+ */
+export function logsCommand(summary: RunSummary, id: string, cwd: string): string {
+  const file = relative(cwd, summary.file) || summary.file;
+  return `agent logs ${summary.runId} ${id}${file === 'agent.yaml' ? '' : ` ${file}`}`;
+}
+
 /** `because step test failed` for a consequence. */
 export function consequenceText(summary: RunSummary, c: Consequence): string {
   if (c.causes.length === 0) return statusWord(c.status);
@@ -372,7 +382,7 @@ export function consequenceText(summary: RunSummary, c: Consequence): string {
  * ```
  * summary of run 20261202-025322-c01128: failed in 435ms
  * first failure: step test (mixed.yaml:21) failed: exit code 3
- *   the 2 lines of its log (agent logs 20261202-025322-c01128 test):
+ *   the 2 lines of its log (agent logs 20261202-025322-c01128 test mixed.yaml):
  *   | running 12 tests
  *   | FAIL parser handles empty input
  * also failed: step slow (mixed.yaml:30) timed out after 300ms
@@ -398,7 +408,7 @@ export function formatRunSummary(summary: RunSummary, options: { cwd: string }):
       `first failure: ${nodeLabel(f.kind, f.id, f.source, cwd)} ${f.description}${f.attempt > 1 ? ` (attempt ${f.attempt})` : ''}`,
     );
     const tail = f.logTail;
-    const logs = `agent logs ${summary.runId} ${f.id}`;
+    const logs = logsCommand(summary, f.id, cwd);
     if (tail && tail.lines.length > 0) {
       lines.push(
         `  ${tail.more ? `last ${tail.lines.length} lines` : tail.lines.length === 1 ? 'the line' : `the ${tail.lines.length} lines`} of its log (${logs}):`,

@@ -41,7 +41,7 @@ async function runMixed(
 
 const SUMMARY = `summary of run RUN: failed in <dur>
 first failure: step test (mixed.yaml:21) failed: exit code 3
-  the 2 lines of its log (agent logs RUN test):
+  the 2 lines of its log (agent logs RUN test mixed.yaml):
   | running 12 tests
   | FAIL parser handles empty input
 also failed: step slow (mixed.yaml:30) timed out after 300ms
@@ -116,7 +116,7 @@ describe('the end of a run in CI', () => {
     const text = afterRun(r.stdout);
     expect(text.startsWith(SUMMARY)).toBe(true);
     expect(text.slice(SUMMARY.length + 1).split('\n')).toEqual([
-      '::error file=ci/mixed.yaml,line=21,col=5,title=step test failed::first failure: step test failed: exit code 3%0Aits output (agent logs RUN test):%0Arunning 12 tests%0AFAIL parser handles empty input',
+      '::error file=ci/mixed.yaml,line=21,col=5,title=step test failed::first failure: step test failed: exit code 3%0Aits output (agent logs RUN test ci/mixed.yaml):%0Arunning 12 tests%0AFAIL parser handles empty input',
       '::error file=ci/mixed.yaml,line=30,col=5,title=step slow timed out::step slow timed out after 300ms',
       '::warning file=ci/mixed.yaml,line=15,col=5,title=step flaky succeeded on attempt 2::attempt 1 failed: exit code 1',
     ]);
@@ -128,7 +128,7 @@ describe('the end of a run in CI', () => {
     );
     expect(md).toContain(
       [
-        'The lines of its log (`agent logs RUN test`):',
+        'The lines of its log (`agent logs RUN test ci/mixed.yaml`):',
         '',
         '```text',
         'running 12 tests',

@@ -332,7 +332,7 @@ describe('GitHub output', () => {
 
   it('escapes annotation properties and messages as the runner expects', () => {
     expect(githubAnnotations(s, { workspace: '/ws' })).toEqual([
-      `::error file=ci/agent.yaml,line=7,col=5,title=step a|b\`c failed::first failure: step a|b\`c failed: 100%25 broken, really: yes%0Aits output (agent logs ${RUN} a|b\`c):%0A\`\`\`%0Adone`,
+      `::error file=ci/agent.yaml,line=7,col=5,title=step a|b\`c failed::first failure: step a|b\`c failed: 100%25 broken, really: yes%0Aits output (agent logs ${RUN} a|b\`c ci/agent.yaml):%0A\`\`\`%0Adone`,
     ]);
     expect(
       githubMarkers.open({
