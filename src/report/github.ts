@@ -89,7 +89,8 @@ function causeMessage(summary: RunSummary, c: Cause, first: boolean, workspace: 
  * The workflow commands that annotate the run, one line each (no
  * newlines): an `::error` for the first failure (its message ends with its
  * log tail), then for every other cause in plan order, then a `::warning`
- * for each step that succeeded after a retry. `file` is relative to
+ * for each failure `continueOnError` tolerated and each step that succeeded
+ * after a retry. `file` is relative to
  * `workspace` (`$GITHUB_WORKSPACE`), `line` and `col` are the step's key in
  * the YAML.
  */
@@ -106,6 +107,17 @@ export function githubAnnotations(summary: RunSummary, options: { workspace: str
         c.source,
         `${c.kind} ${c.id} ${statusWord(c.status)}`,
         causeMessage(summary, c, first, options.workspace),
+        options.workspace,
+      ),
+    );
+  }
+  for (const c of summary.tolerated) {
+    out.push(
+      command(
+        'warning',
+        c.source,
+        `${c.kind} ${c.id} ${statusWord(c.status)} (continueOnError)`,
+        causeMessage(summary, c, false, options.workspace),
         options.workspace,
       ),
     );
@@ -203,6 +215,11 @@ export function renderStepSummary(
   if (summary.otherFailures.length > 0) {
     md.push('', 'Also failed:', '');
     for (const c of summary.otherFailures)
+      md.push(`- ${c.kind} ${code(c.id)}${at(c.source)} ${c.description}`);
+  }
+  if (summary.tolerated.length > 0) {
+    md.push('', 'Failed, tolerated by `continueOnError`:', '');
+    for (const c of summary.tolerated)
       md.push(`- ${c.kind} ${code(c.id)}${at(c.source)} ${c.description}`);
   }
   if (summary.consequences.length > 0) {

@@ -128,6 +128,8 @@ export interface RunSummary {
   firstFailure: Cause | null;
   /** The other causes, in plan order. */
   otherFailures: Cause[];
+  /** Steps with `continueOnError` that failed: not causes, since the run went on as if they had not. In plan order. */
+  tolerated: Cause[];
   /** Skipped or cancelled steps, in plan order. */
   consequences: Consequence[];
   /** Steps that succeeded after failed attempts, in plan order. */
@@ -208,13 +210,26 @@ export function buildRunSummary(input: {
       logFile: last?.logFile ?? null,
     };
   };
-  const failed = view.steps.filter((n) => FAILED.has(n.status));
+  // A step with `continueOnError` that failed is tolerated: it blocks
+  // nothing and fails nothing, so it is no cause.
+  const tolerates = (n: NodeStatus) => {
+    const p = planNodes.get(n.id);
+    return p?.kind === 'step' && p.step.continueOnError;
+  };
+  const failed = view.steps.filter((n) => FAILED.has(n.status) && !tolerates(n));
   const firstId = view.firstFailure?.step;
-  const first = failed.find((n) => n.id === firstId);
+  // The first failure as `agent status` names it, unless that one was tolerated.
+  const first =
+    failed.find((n) => n.id === firstId) ??
+    failed.reduce<NodeStatus | undefined>(
+      (a, n) => (!a || (n.finishedAt ?? Infinity) < (a.finishedAt ?? Infinity) ? n : a),
+      undefined,
+    );
   const firstFailure: Cause | null = first
     ? { ...cause(first), ...(input.logTail ? { logTail: input.logTail } : {}) }
     : null;
   const otherFailures = failed.filter((n) => n !== first).map(cause);
+  const tolerated = view.steps.filter((n) => FAILED.has(n.status) && tolerates(n)).map(cause);
 
   const failedIds = new Set(failed.map((n) => n.id));
   const upstreamFailures = (id: string): string[] => {
@@ -266,6 +281,7 @@ export function buildRunSummary(input: {
     nodes,
     firstFailure,
     otherFailures,
+    tolerated,
     consequences,
     retried,
   };
@@ -393,8 +409,8 @@ export function consequenceText(summary: RunSummary, c: Consequence): string {
  * build   succeeded  1         80ms
  * ```
  *
- * The first failure comes first, then the other causes, then what only
- * followed from them, then every node in plan order (services marked
+ * The first failure comes first, then the other causes, then failures
+ * `continueOnError` tolerated, then what only followed from the causes, then every node in plan order (services marked
  * `(service)`). A step that succeeded on a retry says so in the table.
  */
 export function formatRunSummary(summary: RunSummary, options: { cwd: string }): string[] {
@@ -422,6 +438,11 @@ export function formatRunSummary(summary: RunSummary, options: { cwd: string }):
   }
   for (const c of summary.otherFailures) {
     lines.push(`also failed: ${nodeLabel(c.kind, c.id, c.source, cwd)} ${c.description}`);
+  }
+  for (const c of summary.tolerated) {
+    lines.push(
+      `failed, continueOnError: ${nodeLabel(c.kind, c.id, c.source, cwd)} ${c.description}`,
+    );
   }
   if (summary.consequences.length > 0) {
     lines.push('consequences, not causes:');

@@ -166,6 +166,50 @@ describe('buildRunSummary', () => {
     ]);
   });
 
+  it('takes a continueOnError failure as tolerated, not as the cause, even when it failed first', () => {
+    const tolerant = compilePlan(
+      workflow({
+        steps: [
+          step('lint', {
+            continueOnError: true,
+            source: { file: 'workflow.yaml', line: 5, column: 5 },
+          }),
+          step('test', { source: { file: 'workflow.yaml', line: 9, column: 5 } }),
+          step('ship', { needs: ['lint', 'test'] }),
+        ],
+      }),
+    );
+    const view = buildRunStatus({
+      run: run(),
+      steps: [
+        node('lint', { status: 'failed', finishedAt: T0 + 100, error: 'exit code 2' }),
+        node('test', { status: 'failed', finishedAt: T0 + 900, error: 'exit code 1' }),
+        node('ship', { status: 'skipped', attempts: 0 }),
+      ],
+      attempts: [
+        attempt('lint', 1, { status: 'failed', exitCode: 2, error: 'exit code 2' }),
+        attempt('test', 1, { status: 'failed', exitCode: 1, error: 'exit code 1' }),
+      ],
+      now: T0 + 5000,
+    });
+    expect(view.firstFailure?.step).toBe('lint');
+    const s = buildRunSummary({ view, plan: tolerant, cwd: '/repo/examples/hello' });
+    expect(s.firstFailure?.id).toBe('test');
+    expect(s.otherFailures).toEqual([]);
+    expect(s.tolerated.map((c) => c.id)).toEqual(['lint']);
+    expect(s.consequences.map((c) => [c.id, c.causes])).toEqual([['ship', ['test']]]);
+    expect(formatRunSummary(s, { cwd: '/repo/examples/hello' }).slice(1, 5)).toEqual([
+      'first failure: step test (workflow.yaml:9) failed: exit code 1',
+      'failed, continueOnError: step lint (workflow.yaml:5) failed: exit code 2',
+      'consequences, not causes:',
+      '  step ship (workflow.yaml:10) skipped because step test failed',
+    ]);
+    expect(githubAnnotations(s, { workspace: '/repo/examples/hello' })).toEqual([
+      '::error file=workflow.yaml,line=9,col=5,title=step test failed::first failure: step test failed: exit code 1',
+      '::warning file=workflow.yaml,line=5,col=5,title=step lint failed (continueOnError)::step lint failed: exit code 2',
+    ]);
+  });
+
   it('says why a cancelled run ended when nothing failed', () => {
     const s = summaryOf(
       [node('api', { kind: 'service', status: 'stopped' }), node('a', { status: 'cancelled' })],
@@ -326,6 +370,7 @@ describe('GitHub output', () => {
       logTail: { lines: ['```', 'done'], more: false },
     },
     otherFailures: [],
+    tolerated: [],
     consequences: [],
     retried: [],
   };
