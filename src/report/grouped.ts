@@ -10,7 +10,8 @@
  * failed in 17ms (exit code 3)`). A service is folded the same way per
  * phase: its start until healthy (or failed), then its output until it
  * stops. Run-level lines and nodes that end without output (a skipped step)
- * are printed as they come, outside any fold. What is still held when the
+ * are printed as they come, outside any fold. A node that holds many lines
+ * (`maxHeldLines`) has them printed in a fold of their own before it ends. What is still held when the
  * run ends (a step cut off by a second signal) is printed when the reporter
  * closes. The lines are exactly {@link formatEventPlain}'s, so every output
  * line keeps its `step X | ` prefix: a line a step prints can never start
@@ -49,7 +50,17 @@ export interface FoldingReporterOptions {
   markers: FoldMarkers;
   /** Directory file paths are shown relative to. Default `process.cwd()`. */
   cwd?: string;
+  /**
+   * A node holding this many lines has them printed at once, in a fold
+   * titled `step X: output so far`, so a long-running node (a service in
+   * serve mode) neither grows without bound nor stays silent. Default
+   * {@link MAX_HELD_LINES}.
+   */
+  maxHeldLines?: number;
 }
+
+/** Default of {@link FoldingReporterOptions.maxHeldLines}. */
+export const MAX_HELD_LINES = 5000;
 
 interface Held {
   /** `step build`, `service api`. */
@@ -155,6 +166,10 @@ export class FoldingReporter implements Reporter {
       return;
     }
     held.lines.push(...lines);
+    if (held.lines.length >= (this.options.maxHeldLines ?? MAX_HELD_LINES)) {
+      this.fold(id, `${held.label}: output so far`, [], event.at, true);
+      this.held.set(id, { label, lines: [], startedAt: event.at });
+    }
   }
 
   /** Prints what is still held, each node in a fold titled `step X: output so far`. */

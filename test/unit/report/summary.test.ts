@@ -348,6 +348,63 @@ describe('FoldingReporter', () => {
   });
 });
 
+describe('FoldingReporter with a chatty node', () => {
+  it('prints what a node holds once it holds maxHeldLines, and goes on holding', async () => {
+    let text = '';
+    const r = new FoldingReporter({
+      out: { write: (t: string) => (text += t) },
+      markers: githubMarkers,
+      maxHeldLines: 3,
+    });
+    r.onEvent(
+      ev({
+        type: 'service.starting',
+        at: T0,
+        service: 'api',
+        attempt: 1,
+        detail: 'process x',
+        logFile: '/l',
+      }),
+    );
+    r.onEvent(
+      ev({
+        type: 'service.output',
+        at: T0 + 1,
+        service: 'api',
+        stream: 'stdout',
+        lines: ['1', '2'],
+      }),
+    );
+    r.onEvent(
+      ev({
+        type: 'service.output',
+        at: T0 + 2,
+        service: 'api',
+        stream: 'stdout',
+        lines: ['3', '4'],
+      }),
+    );
+    r.onEvent(
+      ev({ type: 'service.output', at: T0 + 3, service: 'api', stream: 'stdout', lines: ['5'] }),
+    );
+    r.onEvent(ev({ type: 'service.status', at: T0 + 4, service: 'api', status: 'stopped' }));
+    await r.close();
+    expect(text.split('\n')).toEqual([
+      'service api: starting (process x)',
+      '::group::service api: output so far',
+      'service api | 1',
+      'service api | 2',
+      'service api | 3',
+      'service api | 4',
+      '::endgroup::',
+      '::group::service api: stopped',
+      'service api | 5',
+      '::endgroup::',
+      '',
+    ]);
+  });
+});
+
 describe('GitHub output', () => {
   const s: RunSummary = {
     runId: RUN,
