@@ -223,7 +223,7 @@ export function renderStepSummary(
       md.push(`- ${c.kind} ${code(c.id)}${at(c.source)} ${c.description}`);
   }
   if (summary.consequences.length > 0) {
-    md.push('', 'Consequences, not causes:', '');
+    md.push('', summary.firstFailure ? 'Consequences, not causes:' : 'Did not finish:', '');
     for (const c of summary.consequences)
       md.push(`- step ${code(c.id)} ${consequenceText(summary, c)}`);
   }

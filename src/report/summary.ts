@@ -445,7 +445,8 @@ export function formatRunSummary(summary: RunSummary, options: { cwd: string }):
     );
   }
   if (summary.consequences.length > 0) {
-    lines.push('consequences, not causes:');
+    // Without a failure (a cancelled run) they follow from the cancel.
+    lines.push(summary.firstFailure ? 'consequences, not causes:' : 'did not finish:');
     for (const c of summary.consequences) {
       lines.push(`  ${nodeLabel('step', c.id, c.source, cwd)} ${consequenceText(summary, c)}`);
     }

@@ -9,7 +9,8 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type AgentResult, agent, repoRoot, tempDir } from './cli.js';
+import { waitFor } from '../helpers/processes.js';
+import { type AgentResult, agent, collectStdout, repoRoot, spawnAgent, tempDir } from './cli.js';
 
 const FIXTURE = join(repoRoot, 'test/fixtures/report/mixed.yaml');
 
@@ -285,5 +286,48 @@ ${step('left')}${step('right')}`,
     const firstEnd = lines.findIndex((l) => / succeeded in /.test(l));
     expect(lines.indexOf('step left: started')).toBeLessThan(firstEnd);
     expect(lines.indexOf('step right: started')).toBeLessThan(firstEnd);
+  });
+});
+
+describe('a cancelled run', () => {
+  it('ends with a summary that says it was cancelled and what did not finish', async () => {
+    const dir = await tempDir('agentfile-ci-cancel-');
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `apiVersion: agentfile/v1
+kind: Workflow
+metadata: { name: cancel-me }
+spec:
+  steps:
+    long:
+      run: echo waiting; sleep 30
+    after:
+      needs: long
+      run: echo never
+`,
+    );
+    const child = spawnAgent(['run'], { cwd: dir });
+    const stdout = collectStdout(child);
+    await waitFor(() => stdout().includes('step long | waiting'), {
+      timeoutMs: 30_000,
+      message: 'the step did not start',
+    });
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode, stdout()).toBe(130);
+    expect(afterRun(stdout())).toBe(
+      [
+        'summary of run RUN: cancelled in <dur>',
+        'cancelled: cancelled by signal',
+        'did not finish:',
+        '  step long (agent.yaml:6) cancelled',
+        '  step after (agent.yaml:8) cancelled',
+        '',
+        'STEP   STATUS     ATTEMPTS  DURATION',
+        'long   cancelled  1         <dur>',
+        'after  cancelled  0         -',
+        '',
+      ].join('\n'),
+    );
   });
 });

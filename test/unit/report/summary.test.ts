@@ -217,9 +217,11 @@ describe('buildRunSummary', () => {
       run({ status: 'cancelled', error: 'cancelled by SIGINT' }),
     );
     expect(s.firstFailure).toBeNull();
-    expect(formatRunSummary(s, { cwd: '/repo' }).slice(0, 2)).toEqual([
+    expect(formatRunSummary(s, { cwd: '/repo' }).slice(0, 4)).toEqual([
       `summary of run ${RUN}: cancelled in 5.0s`,
       'cancelled: cancelled by SIGINT',
+      'did not finish:',
+      '  step a (examples/hello/workflow.yaml:10) cancelled',
     ]);
   });
 });
