@@ -11,6 +11,7 @@ import { EngineUnavailableError } from '../executors/types.js';
 import { compilePlan, type Plan } from '../plan/compile.js';
 import type { InputValue } from '../plan/inputs.js';
 import { MatrixError } from '../plan/matrix.js';
+import type { RunSummary } from '../report/summary.js';
 import type { Reporter } from '../report/types.js';
 import type { RunSecrets } from '../run/runner.js';
 import { LockedError, StoreError } from '../store/types.js';
@@ -39,12 +40,18 @@ export interface RunOptions extends InputFlags, SecretFlags, OverrideFlags {
 /** Signals that cancel a run (SIGHUP handled as SIGTERM). */
 const CANCEL_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-async function pickReporter(mode: string, io: CliIo): Promise<Reporter> {
-  const { JsonReporter, PlainReporter } = await import('../report/plain.js');
+/** What `--output MODE` comes to: `auto` is `tty` on a terminal outside CI, else `plain`. */
+function effectiveMode(mode: string, io: CliIo): 'tty' | 'plain' | 'json' {
   const ci = Boolean(io.env.CI) && io.env.CI !== 'false';
   // The live tree goes to stdout (where listr2 renders), so `agent run > log`
   // gets plain lines even from a terminal.
   const effective = mode === 'auto' ? (io.stdout.isTTY && !ci ? 'tty' : 'plain') : mode;
+  return effective === 'tty' || effective === 'json' ? effective : 'plain';
+}
+
+async function pickReporter(mode: string, io: CliIo): Promise<Reporter> {
+  const { JsonReporter, PlainReporter } = await import('../report/plain.js');
+  const effective = effectiveMode(mode, io);
   switch (effective) {
     case 'json':
       return new JsonReporter(io.stdout);
@@ -52,8 +59,20 @@ async function pickReporter(mode: string, io: CliIo): Promise<Reporter> {
       const { ListrReporter } = await import('../report/listr.js');
       return new ListrReporter({ out: io.stdout });
     }
-    default:
+    default: {
+      // Under GitHub Actions or GitLab CI, each step's lines are folded (report/grouped.ts).
+      const { detectCi } = await import('../report/run-end.js');
+      const ci = detectCi(io.env);
+      if (ci) {
+        const { FoldingReporter } = await import('../report/grouped.js');
+        const markers =
+          ci === 'github'
+            ? (await import('../report/github.js')).githubMarkers
+            : (await import('../report/gitlab.js')).gitlabMarkers;
+        return new FoldingReporter({ out: io.stdout, cwd: io.cwd, markers });
+      }
       return new PlainReporter({ out: io.stdout, cwd: io.cwd });
+    }
   }
 }
 
@@ -202,6 +221,7 @@ async function execute(
   };
   for (const s of CANCEL_SIGNALS) process.on(s, onSignal);
   let result: Awaited<ReturnType<typeof runWorkflow>>;
+  let summary: RunSummary | undefined;
   try {
     result = await runWorkflow({
       plan,
@@ -217,6 +237,12 @@ async function execute(
       inputs,
       secrets,
     });
+    // The end-of-run summary is read from the store before it closes; it is
+    // best effort: a run that was recorded is not failed by its summary.
+    const { readRunSummary } = await import('../report/summary.js');
+    summary = await readRunSummary(store, result.runId, plan, { cwd: io.cwd }).catch(
+      () => undefined,
+    );
   } catch (error) {
     // The run did not happen or broke off: the error says why, not the report.
     await reporter.close().catch(() => undefined);
@@ -244,6 +270,19 @@ async function execute(
     await store.close();
   }
   await reporter.close();
+  if (summary) {
+    const { detectCi, writeRunEnd } = await import('../report/run-end.js');
+    await writeRunEnd(summary, {
+      out: io.stdout,
+      err: io.stderr,
+      mode: effectiveMode(opts.output, io),
+      ci: detectCi(io.env),
+      env: io.env,
+      cwd: io.cwd,
+      plan,
+      redact: (text) => secrets.redactor.redact(text),
+    });
+  }
   switch (result.status) {
     case 'succeeded':
       return ExitCode.ok;

@@ -115,4 +115,31 @@ describe('README output', () => {
     expect(code).toBe(0);
     expect(out.text()).toBe(shown);
   });
+
+  it('shows the end-of-run summary of a failing run (test/fixtures/report/mixed.yaml)', async () => {
+    const readme = await readFile(join(root, 'README.md'), 'utf8');
+    const shown = /```\n(summary of run [\s\S]*?)```/.exec(readme)?.[1];
+    expect(shown).toBeDefined();
+    // Run in a copy, at the same relative path, so the store goes there.
+    const dir = await mkdtemp(join(tmpdir(), 'agentfile-docs-'));
+    const file = 'test/fixtures/report/mixed.yaml';
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await cp(join(root, file), join(dir, file));
+    const out = capture();
+    const code = await main(['run', file], {
+      stdout: out.stream,
+      stderr: out.stream,
+      env: { ...process.env, CI: 'true', GITHUB_ACTIONS: '', GITLAB_CI: '' },
+      cwd: dir,
+    });
+    expect(code, out.text()).toBe(1);
+    const text = out.text();
+    const summary = text.slice(text.indexOf('summary of run '));
+    // Run ids and measured durations differ from run to run.
+    const normalize = (t: string) =>
+      t
+        .replace(/\d{8}-\d{6}-[0-9a-f]{6}/g, 'RUN')
+        .replace(/(?<!after )\b(\d+m\d{2}s|\d+\.\d+s|\d+ms)\b/g, '<dur>');
+    expect(normalize(summary)).toBe(normalize(shown ?? ''));
+  }, 60_000);
 });

@@ -21,9 +21,20 @@ export interface AgentResult {
   durationMs: number;
 }
 
-/** Environment for the CLI under test: plain output, no inherited state override. */
+/**
+ * Environment for the CLI under test: plain output, no inherited state
+ * override, and not the CI system the tests themselves may run in (no
+ * GitHub groups or GitLab sections, nothing appended to the job summary)
+ * unless a test asks for it.
+ */
 export function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = { CI: 'true', FORCE_COLOR: '0', ...extra };
+  const env: Record<string, string> = {
+    CI: 'true',
+    FORCE_COLOR: '0',
+    GITHUB_ACTIONS: '',
+    GITLAB_CI: '',
+    ...extra,
+  };
   return env;
 }
 

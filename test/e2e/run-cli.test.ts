@@ -4,6 +4,7 @@
  * engine and an unusable store (exit 4), and --resume with nothing to resume.
  */
 
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,8 +23,8 @@ describe('agent run', () => {
     const dir = await tempDir();
     for (const f of [
       'src',
-      'test',
       'docs',
+      'test',
       'schemas',
       'scripts',
       'examples',
@@ -39,6 +40,9 @@ describe('agent run', () => {
       await cp(join(repoRoot, f), join(dir, f), { recursive: true });
     }
     await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+    // A repository, as a checkout is: the policy rules about host paths and
+    // .agentlint.yaml discovery stop at its root.
+    execFileSync('git', ['init', '-q'], { cwd: dir });
     const r = await agent(['run', 'agent.yaml'], { cwd: dir, timeoutMs: 600_000 });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     for (const step of ['build', 'typecheck', 'lint', 'lint-examples', 'unit']) {
