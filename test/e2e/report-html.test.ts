@@ -160,7 +160,8 @@ describeBrowser('the HTML report in headless Chromium', (executablePath) => {
     expect(await ok.locator('pre.log').isVisible()).toBe(false);
     // Expanding it fills its log.
     await ok.locator('summary').click();
-    expect(await ok.locator('pre.log').textContent()).toContain('build ok');
+    // The log is filled by the toggle event, a task after the click.
+    await expect.poll(() => ok.locator('pre.log').textContent()).toContain('build ok');
 
     // A click on a node of the graph opens that step's entry.
     const slow = page.locator('details[data-node="slow"]');
