@@ -104,6 +104,9 @@ export function parseSource(options: { file: string; text: string }): ParsedSour
     // Duplicate keys are found by duplicateKeys, in linear time.
     uniqueKeys: false,
     prettyErrors: false,
+    // The parser's warnings are diagnostics (yaml/warning), never process
+    // warnings on stderr (e.g. "Keys with collection values will be stringified").
+    logLevel: 'error',
     merge: true,
   });
   const list = Array.isArray(docs) ? docs : [];

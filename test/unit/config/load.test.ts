@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LineCounter, parse, parseAllDocuments } from 'yaml';
 import { parseSource, pointerSegments } from '../../../src/config/load.js';
 import { findCycles } from '../../../src/config/rules/workflow/needs.js';
@@ -238,5 +238,18 @@ describe('parseSource lookups (per-mapping index)', () => {
     expect(
       parseSource({ file: 'd.yaml', text: cases[0] ?? '' }).diagnostics.map((d) => d.line),
     ).toEqual([3, 4]);
+  });
+});
+
+describe('parser warnings', () => {
+  it('never become process warnings on stderr (a key that is a mapping)', () => {
+    const emit = vi.spyOn(process, 'emitWarning');
+    try {
+      const { documents } = parseSource({ file: 'k.yaml', text: 'steps:\n  ? { a: 1 }\n  : v\n' });
+      expect(documents[0]?.data).toEqual({ steps: { '{ a: 1 }': 'v' } });
+      expect(emit).not.toHaveBeenCalled();
+    } finally {
+      emit.mockRestore();
+    }
   });
 });
