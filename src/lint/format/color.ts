@@ -9,8 +9,10 @@
  * - `FORCE_COLOR` set: colours exactly when it asks for them (`''`, `1`,
  *   `2`, `3`, `true`), on a pipe too; `0` / `false` turn them off. As in
  *   Node, it wins over `NO_COLOR`.
- * - otherwise colours only on a TTY whose `hasColors(env)` says yes, so
- *   `NO_COLOR` (any value), `NODE_DISABLE_COLORS` and `TERM=dumb` turn them off.
+ * - otherwise colours only on a TTY, without a non-empty `NO_COLOR`
+ *   (no-color.org; an empty one is unset, on every Node line), whose
+ *   `hasColors(env)` says yes, so `NODE_DISABLE_COLORS` and `TERM=dumb` turn
+ *   them off too.
  *
  * Source: Node.js docs, "tty: writeStream.hasColors([count][, env])" and
  * "writeStream.getColorDepth([env])"; no-color.org.
@@ -35,11 +37,16 @@ export function colorsEnabled(stream: ColorStream, env: NodeJS.ProcessEnv): bool
   const force = env.FORCE_COLOR;
   if (force !== undefined) return ['', '1', '2', '3', 'true'].includes(force);
   if (stream.isTTY !== true) return false;
+  // no-color.org: NO_COLOR disables colours "when present and not an empty
+  // string". Decided here because Node's own reading changed between lines
+  // (22 treats an empty NO_COLOR as set, 26 as unset).
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  const { NO_COLOR: _ignored, ...rest } = env;
   // getColorDepth / hasColors do not read `this`: the prototype's function is
   // Node's decision for an environment, for a stream that does not have it.
   return typeof stream.hasColors === 'function'
-    ? stream.hasColors(env)
-    : WriteStream.prototype.hasColors(env);
+    ? stream.hasColors(rest)
+    : WriteStream.prototype.hasColors(rest);
 }
 
 /**

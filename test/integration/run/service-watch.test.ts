@@ -224,7 +224,8 @@ ${restart}  steps:
     expect(restarting).toMatchObject({ attempt: 1, reason: 'exited', exitCode: 7 });
     const detectedMs = (restarting?.at ?? 0) - diedAt(events);
     console.log(`docker service exit detected (restart) after ${detectedMs} ms`);
-    expect(detectedMs).toBeLessThan(2 * INTERVAL_MS);
+    // As the test above: generous for a loaded machine (CI saw 1058 ms once).
+    expect(detectedMs).toBeLessThan(3 * INTERVAL_MS + 500);
     const starting = events.filter((e) => e.type === 'service.starting');
     expect(starting.map((e) => e.type === 'service.starting' && e.attempt)).toEqual([1, 2]);
   });

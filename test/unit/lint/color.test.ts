@@ -29,7 +29,8 @@ describe('colorsEnabled', () => {
   it.each([
     ['a terminal with a colour TERM', terminal, TERM, true],
     ['a terminal, NO_COLOR=1', terminal, { ...TERM, NO_COLOR: '1' }, false],
-    ['a terminal, NO_COLOR empty', terminal, { ...TERM, NO_COLOR: '' }, false],
+    // no-color.org: an empty NO_COLOR is as if unset (Node 22 and 26 differ here; agentfile does not).
+    ['a terminal, NO_COLOR empty', terminal, { ...TERM, NO_COLOR: '' }, true],
     ['a terminal, TERM=dumb', terminal, { TERM: 'dumb' }, false],
     ['a terminal, NODE_DISABLE_COLORS', terminal, { ...TERM, NODE_DISABLE_COLORS: '1' }, false],
     ['a terminal, FORCE_COLOR=0', terminal, { ...TERM, FORCE_COLOR: '0' }, false],
