@@ -222,9 +222,12 @@ export class DockerExecutor implements StepExecutor {
         state = (await this.engine.call(() => created.inspect())).State;
         // The engine records an OOM kill from the cgroup's event, which can
         // arrive after the exit: a failed container with a memory limit is
-        // looked at again for a moment before its failure counts as a plain one.
+        // looked at again for a moment before its failure counts as a plain one:
+        // up to 3 s after a SIGKILL (137, the OOM killer's signal; CI under
+        // load saw more than 1 s), 1 s after any other failure.
         const limited = spec.resources?.limits.memoryBytes !== undefined;
-        for (let i = 0; limited && exitCode !== 0 && !state?.OOMKilled && i < 10; i++) {
+        const looks = exitCode === 137 ? 30 : 10;
+        for (let i = 0; limited && exitCode !== 0 && !state?.OOMKilled && i < looks; i++) {
           await new Promise((r) => setTimeout(r, 100));
           state = (await this.engine.call(() => created.inspect())).State;
         }

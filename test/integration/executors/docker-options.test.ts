@@ -147,7 +147,7 @@ describeDocker('Docker container options', () => {
     const r = await run(['sh', '-c', 'x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo ${#x}'], {
       resources: { limits: { memoryBytes: 32 * 1024 * 1024 } },
     });
-    expect(r.reason).toBe('oom');
+    expect(r.reason, JSON.stringify(r)).toBe('oom');
     expect(r.error).toBe('out of memory (limit 32Mi)');
   });
 
