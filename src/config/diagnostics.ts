@@ -7,6 +7,8 @@
  * Model: rhysd/actionlint's `file:line:col: message [rule]`.
  */
 
+import { escapeGithubData, escapeGithubProperty } from '../core/workflow-commands.js';
+
 /** How bad a problem is. `error` fails `agent lint` (exit 1) and stops `agent run` (exit 2). */
 export type Severity = 'error' | 'warning';
 
@@ -129,8 +131,8 @@ export function formatDiagnostic(
  * Source: GitHub Docs, "Workflow commands for GitHub Actions".
  */
 export function formatDiagnosticGithub(d: Diagnostic): string {
-  const data = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-  const prop = (s: string) => data(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+  const data = escapeGithubData;
+  const prop = escapeGithubProperty;
   const props = [
     `file=${prop(d.file)}`,
     `line=${d.line}`,

@@ -17,6 +17,7 @@
  */
 
 import { relative } from 'node:path';
+import { escapeGithubData, escapeGithubProperty } from '../core/workflow-commands.js';
 import type { Plan } from '../plan/compile.js';
 import { renderPlanMermaid } from '../plan/render.js';
 import { formatMs } from '../run/format.js';
@@ -30,15 +31,7 @@ import {
   statusWord,
 } from './summary.js';
 
-/** A workflow command's message (or a group title) escaped as the runner expects: `%`, CR, LF. */
-export function escapeGithubData(text: string): string {
-  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-}
-
-/** A workflow command's property value escaped: as {@link escapeGithubData}, plus `:` and `,`. */
-export function escapeGithubProperty(text: string): string {
-  return escapeGithubData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
-}
+export { escapeGithubData, escapeGithubProperty };
 
 /** `::group::TITLE` and `::endgroup::`. */
 export const githubMarkers: FoldMarkers = {

@@ -14,7 +14,7 @@
 import type { StoredEvent } from '../../core/events.js';
 import type { ServiceStatus, StepStatus } from '../../core/status.js';
 import type { AttemptRecord, RunRecord, StateStore, StepRecord } from '../../store/types.js';
-import { buildRunStatus } from '../status.js';
+import { type AttemptSummary, buildRunStatus } from '../status.js';
 
 /** Caps on the log text the report carries, so a report of thousands of steps stays small. */
 export interface LogLimits {
@@ -49,16 +49,12 @@ export interface LogExcerpt {
   droppedBytes: number;
 }
 
-/** One attempt of a step, a bar of the timeline. */
-export interface ReportAttempt {
-  attempt: number;
-  status: StepStatus;
-  startedAt: number;
-  /** Null while it runs, or when its runner died during it. */
-  finishedAt: number | null;
-  durationMs: number | null;
-  exitCode: number | null;
-  error: string | null;
+/**
+ * One attempt of a step, a bar of the timeline: `agent status`'s view of it
+ * ({@link AttemptSummary}; `finishedAt` null while it runs, or when its runner
+ * died during it) with its log excerpt instead of the log file's path.
+ */
+export interface ReportAttempt extends Omit<AttemptSummary, 'logFile'> {
   log: LogExcerpt;
 }
 
